@@ -1,0 +1,66 @@
+# irqkernel: build, run and test the kernel. `make help` lists the targets.
+#
+# Every target that needs a tool installs it first through tests/setup.sh
+# (the pinned Rust nightly, QEMU, GRUB, Bochs), saying what it installs.
+
+KERNEL    := build/kernel.elf
+CARGO_OUT := target/i686-kernel/release/kernel
+QEMU      := qemu-system-i386
+# Options passed to the kernel on its Multiboot command line.
+ARGS      ?=
+# TCG by default: the /dev/kvm of the course machines is a software PVM
+# that cannot run protected-mode interrupts. Use ACCEL=kvm on a host with
+# real VT-x/AMD-V.
+ACCEL     ?= tcg
+# Where the display goes: a window when $DISPLAY is set, else the terminal
+# (curses), so typed keys reach the guest's PS/2 keyboard either way.
+ifeq ($(DISPLAY),)
+DISPLAY_OPT := -display curses
+else
+DISPLAY_OPT :=
+endif
+
+QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
+
+.PHONY: all kernel run debug test unit clean help setup-rust setup-qemu
+
+all: kernel
+
+help:
+	@echo "make            build the release kernel at $(KERNEL)"
+	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
+	@echo "make debug      like run, but QEMU waits for GDB on localhost:1234"
+	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
+	@echo "make clean      remove build/, target/ and com1.out"
+
+setup-rust:
+	@tests/setup.sh rust
+
+setup-qemu:
+	@tests/setup.sh qemu
+
+# Cargo decides what is out of date; this rule always asks it.
+kernel: setup-rust
+	cargo kbuild --release
+	@mkdir -p build
+	cp $(CARGO_OUT) $(KERNEL)
+
+$(KERNEL): kernel
+
+run: kernel setup-qemu
+	@echo "QEMU: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)"
+
+debug: kernel setup-qemu
+	@echo "QEMU waits for GDB: gdb $(KERNEL) -ex 'target remote localhost:1234'"
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" -s -S
+
+unit: setup-rust
+	cargo test --lib
+
+test: kernel setup-qemu
+	python3 tests/run.py
+
+clean:
+	cargo clean
+	rm -rf build com1.out

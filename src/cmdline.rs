@@ -1,0 +1,141 @@
+//! Kernel options from the Multiboot command line: `key=value` words.
+//!
+//! QEMU's `-append "hz=250"`, a `multiboot /boot/kernel.elf hz=250` line in
+//! grub.cfg and `make run ARGS="hz=250"` all end up here. Loaders put the
+//! kernel's own path first (GRUB always, QEMU as the image name), so a
+//! first word without `=` is taken as the image and skipped. Anything
+//! else that is not a known `key=value` is reported and ignored: a typo
+//! must never stop the kernel or be silently lost.
+//!
+//! Pure logic, host-tested.
+
+use core::fmt;
+
+/// Every option the kernel knows, with what it takes: the text shown when
+/// an option is not recognised.
+pub const KNOWN: &[(&str, &str)] = &[
+    ("hz", "timer interrupts per second, 19-10000 (default 100)"),
+    ("test", "run the in-kernel tests: all, or one test's name"),
+];
+
+/// The parsed options; defaults where an option was absent or invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options<'a> {
+    pub hz: u32,
+    pub test: Option<&'a str>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options { hz: crate::pit::DEFAULT_HZ, test: None }
+    }
+}
+
+/// Something wrong with one word of the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem<'a> {
+    /// `key=value` with a key nobody knows.
+    Unknown(&'a str),
+    /// A word without `=` after the image name.
+    NoValue(&'a str),
+    /// A known key with a value it cannot take.
+    BadValue { key: &'a str, value: &'a str },
+}
+
+impl fmt::Display for Problem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Problem::Unknown(word) => {
+                write!(f, "cmdline: unknown option '{word}' ignored; known options:")?;
+                KNOWN.iter().try_for_each(|(key, _)| write!(f, " {key}="))
+            }
+            Problem::NoValue(word) => write!(f, "cmdline: '{word}' is not key=value, ignored"),
+            Problem::BadValue { key, value } => {
+                let help = KNOWN.iter().find(|(k, _)| *k == key).map_or("", |(_, h)| h);
+                write!(f, "cmdline: bad value '{value}' for {key}= ({help}), default kept")
+            }
+        }
+    }
+}
+
+/// Parses `cmdline`, calling `report` for each word it ignores.
+pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Options<'a> {
+    let mut options = Options::default();
+    for (i, word) in cmdline.split_ascii_whitespace().enumerate() {
+        let Some((key, value)) = word.split_once('=') else {
+            if i > 0 {
+                report(Problem::NoValue(word));
+            }
+            continue;
+        };
+        let bad = || Problem::BadValue { key, value };
+        match key {
+            "hz" => match value.parse::<u32>().ok().filter(|hz| crate::pit::divisor_for(*hz).is_ok()) {
+                Some(hz) => options.hz = hz,
+                None => report(bad()),
+            },
+            "test" if !value.is_empty() => options.test = Some(value),
+            "test" => report(bad()),
+            _ => report(Problem::Unknown(word)),
+        }
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    fn parse_all(line: &str) -> (Options<'_>, Vec<Problem<'_>>) {
+        let mut problems = Vec::new();
+        let options = parse(line, |p| problems.push(p));
+        (options, problems)
+    }
+
+    #[test]
+    fn empty_and_image_only_give_defaults() {
+        assert_eq!(parse_all(""), (Options::default(), Vec::new()));
+        assert_eq!(parse_all("/boot/kernel.elf"), (Options::default(), Vec::new()));
+        assert_eq!(Options::default().hz, 100);
+    }
+
+    #[test]
+    fn known_options() {
+        let (o, p) = parse_all("build/kernel.elf hz=250 test=all");
+        assert!(p.is_empty());
+        assert_eq!(o.hz, 250);
+        assert_eq!(o.test, Some("all"));
+    }
+
+    #[test]
+    fn image_name_may_be_absent() {
+        let (o, p) = parse_all("hz=1000");
+        assert!(p.is_empty());
+        assert_eq!(o.hz, 1000);
+    }
+
+    #[test]
+    fn unknown_and_malformed_words_are_reported_and_skipped() {
+        let (o, p) = parse_all("kernel hz=50 colour=blue verbose hz=abc hz=5");
+        assert_eq!(o.hz, 50);
+        assert_eq!(
+            p,
+            [
+                Problem::Unknown("colour=blue"),
+                Problem::NoValue("verbose"),
+                Problem::BadValue { key: "hz", value: "abc" },
+                Problem::BadValue { key: "hz", value: "5" },
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_say_what_was_ignored_and_what_is_known() {
+        let m = Problem::Unknown("colour=blue").to_string();
+        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=");
+        let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
+        assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
+    }
+}

@@ -1,0 +1,44 @@
+//! irqkernel: a bare-metal x86 32-bit protected-mode kernel that shows how
+//! an operating system handles interrupts.
+//!
+//! Where to start reading, following a key press:
+//! `keyboard.rs` (IRQ 1 reads port 0x60) <- `trap.rs` (the dispatcher and
+//! the EOI) <- `stubs.rs` (the per-vector and common assembly stubs) <-
+//! `idt.rs` (the gates) <- `main.rs` (the boot order), and then back out
+//! through `keys.rs` (decoding) and `console.rs` (the echo on COM1).
+//!
+//! Modules that touch no hardware (`cmdline`, `gdt` tables, `idt` gates,
+//! `keys`, `pic` decisions, `pit` arithmetic, `ring`, `trapframe`,
+//! `vectors`) also build for the host, where `cargo test --lib` runs their
+//! unit tests. The rest only exists in the kernel build.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+pub mod cmdline;
+pub mod gdt;
+pub mod idt;
+pub mod keys;
+pub mod multiboot;
+pub mod pic;
+pub mod pit;
+pub mod ring;
+pub mod trapframe;
+pub mod vectors;
+
+#[cfg(target_os = "none")]
+pub mod console;
+#[cfg(target_os = "none")]
+pub mod cpu;
+#[cfg(target_os = "none")]
+pub mod keyboard;
+#[cfg(target_os = "none")]
+pub mod selftest;
+#[cfg(target_os = "none")]
+pub mod serial;
+#[cfg(target_os = "none")]
+pub mod stubs;
+#[cfg(target_os = "none")]
+pub mod trap;
+#[cfg(target_os = "none")]
+pub mod vga;

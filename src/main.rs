@@ -1,0 +1,100 @@
+//! The kernel binary: boot order, then the idle loop.
+//!
+//! boot/boot.s enters `kernel_main` with the Multiboot magic and info
+//! pointer. Each step below prints one line saying what it set up, and
+//! the last line of initialisation is exactly `kernel: ready`.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+use irqkernel::vectors::{irq_vector, ERROR_CODE_VECTORS, IRQ_KEYBOARD, IRQ_TIMER, PIC_MASTER_BASE, PIC_SLAVE_BASE};
+use irqkernel::{cmdline, console, cpu, gdt, idt, keyboard, multiboot, pic, pit, print, println, selftest, trap};
+
+core::arch::global_asm!(include_str!("../boot/boot.s"));
+
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
+    let serial = console::init();
+    println!("irqkernel {}: x86 protected-mode interrupts, from key press to COM1", env!("CARGO_PKG_VERSION"));
+    if !serial {
+        println!("serial: no UART answers at COM1 (0x3F8): output on the VGA screen only");
+    }
+
+    if let Err(bad) = multiboot::check_magic(magic) {
+        println!("{bad}");
+        cpu::halt_forever();
+    }
+    // SAFETY: the magic says a Multiboot loader put its info structure at
+    // `info`, in memory the kernel does not overwrite.
+    let info = unsafe { &*(info as usize as *const multiboot::Info) };
+    // SAFETY: as above; the loader's strings live as long as the kernel.
+    let (line, loader) = unsafe { (info.cmdline().unwrap_or(""), info.loader_name().unwrap_or("unnamed loader")) };
+    println!("multiboot: loaded by {loader}, command line \"{line}\"");
+    let options = cmdline::parse(line, |problem| println!("{problem}"));
+
+    let (loader_cs, loader_ds) = gdt::selectors();
+    gdt::init();
+    println!(
+        "gdt: {} flat descriptors loaded; CS {:#04x} -> {:#04x}, DS/ES/FS/GS/SS {:#04x} -> {:#04x}",
+        gdt::GDT_ENTRIES, loader_cs, gdt::KERNEL_CODE, loader_ds, gdt::KERNEL_DATA
+    );
+
+    let table = trap::init();
+    print!("idt: 256 interrupt gates at {:#010x}, limit {:#x}; CPU error code on vectors", table as *const _ as usize, idt::IDT_LIMIT);
+    ERROR_CODE_VECTORS.iter().for_each(|v| print!(" {v}"));
+    println!();
+
+    pic::remap(PIC_MASTER_BASE, PIC_SLAVE_BASE);
+    println!(
+        "pic: 8259s remapped, IRQ 0-7 -> vectors {:#04x}-{:#04x}, IRQ 8-15 -> {:#04x}-{:#04x}, all masked",
+        PIC_MASTER_BASE, PIC_MASTER_BASE + 7, PIC_SLAVE_BASE, PIC_SLAVE_BASE + 7
+    );
+
+    let (divisor, actual_mhz) = pit::divisor_for(options.hz).expect("cmdline checked hz");
+    trap::register(irq_vector(IRQ_TIMER), pit::on_tick);
+    pit::start(divisor);
+    pic::unmask(IRQ_TIMER);
+    println!(
+        "pit: channel 0 at {} Hz (divisor {}, really {}.{:03} Hz), IRQ 0 unmasked",
+        options.hz, divisor, actual_mhz / 1000, actual_mhz % 1000
+    );
+
+    keyboard::init();
+    println!(
+        "keyboard: i8042 on IRQ {} (vector {:#04x}), scancode set 1, US layout, queue of {} keys",
+        IRQ_KEYBOARD, irq_vector(IRQ_KEYBOARD), keyboard::QUEUE_SIZE
+    );
+
+    cpu::enable_interrupts();
+    println!("kernel: ready");
+
+    if let Some(which) = options.test {
+        selftest::run(which);
+    }
+    idle()
+}
+
+/// The idle loop: echo queued keys; when there are none, sleep until the
+/// next interrupt. The check runs with interrupts off and the sleep is
+/// `sti; hlt`, so a key arriving between the check and the `hlt` wakes
+/// the CPU instead of waiting for the next timer tick.
+fn idle() -> ! {
+    let mut reported_drops = 0;
+    loop {
+        cpu::disable_interrupts();
+        if keyboard::KEYS.is_empty() && keyboard::dropped() == reported_drops {
+            cpu::enable_interrupts_and_halt();
+        } else {
+            cpu::enable_interrupts();
+            keyboard::echo_pending(&mut reported_drops);
+        }
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    cpu::disable_interrupts();
+    console::emergency(format_args!("\nkernel: panic: {info}\n"));
+    cpu::halt_forever();
+}

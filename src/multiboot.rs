@@ -1,0 +1,117 @@
+//! The Multiboot v1 hand-over: the magic in EAX and the information
+//! structure EBX points to (Multiboot specification 0.6.96, section 3.3).
+//! Only the fields this kernel reads are interpreted.
+
+use bitflags::bitflags;
+
+/// What a Multiboot-compliant loader leaves in EAX.
+pub const BOOTLOADER_MAGIC: u32 = 0x2BAD_B002;
+
+bitflags! {
+    /// `flags`: which of the later fields the loader filled in.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct InfoFlags: u32 {
+        const MEMORY      = 1 << 0;
+        const BOOT_DEVICE = 1 << 1;
+        const CMDLINE     = 1 << 2;
+        const MODULES     = 1 << 3;
+        const LOADER_NAME = 1 << 9;
+    }
+}
+
+/// The start of the Multiboot information structure.
+#[repr(C)]
+pub struct Info {
+    pub flags: u32,
+    pub mem_lower: u32,
+    pub mem_upper: u32,
+    pub boot_device: u32,
+    pub cmdline: u32,
+    pub mods_count: u32,
+    pub mods_addr: u32,
+    pub syms: [u32; 4],
+    pub mmap_length: u32,
+    pub mmap_addr: u32,
+    pub drives_length: u32,
+    pub drives_addr: u32,
+    pub config_table: u32,
+    pub boot_loader_name: u32,
+}
+
+/// Checks the hand-over magic.
+pub fn check_magic(magic: u32) -> Result<(), BadMagic> {
+    if magic == BOOTLOADER_MAGIC { Ok(()) } else { Err(BadMagic(magic)) }
+}
+
+/// A wrong EAX at entry: the kernel was not started by a Multiboot loader
+/// (or was jumped into some other way), and EBX cannot be trusted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadMagic(pub u32);
+
+impl core::fmt::Display for BadMagic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "multiboot: bad magic {:#010x} in EAX (expected {:#010x}): not started by a Multiboot loader; halting",
+            self.0, BOOTLOADER_MAGIC
+        )
+    }
+}
+
+impl Info {
+    pub fn flags(&self) -> InfoFlags {
+        InfoFlags::from_bits_truncate(self.flags)
+    }
+
+    /// The command line, if the loader passed one and it is UTF-8.
+    ///
+    /// # Safety
+    /// `self` must be the loader's structure, whose string pointers are
+    /// valid physical (= virtual here) addresses of NUL-terminated strings
+    /// the kernel never overwrites.
+    pub unsafe fn cmdline(&self) -> Option<&'static str> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.string(InfoFlags::CMDLINE, self.cmdline) }
+    }
+
+    /// The boot loader's name ("qemu", "GRUB 2.06"), if given.
+    ///
+    /// # Safety
+    /// As for `cmdline`.
+    pub unsafe fn loader_name(&self) -> Option<&'static str> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.string(InfoFlags::LOADER_NAME, self.boot_loader_name) }
+    }
+
+    unsafe fn string(&self, flag: InfoFlags, address: u32) -> Option<&'static str> {
+        if !self.flags().contains(flag) || address == 0 {
+            return None;
+        }
+        // SAFETY: the caller guarantees a valid NUL-terminated string.
+        let bytes = unsafe { core::ffi::CStr::from_ptr(address as usize as *const core::ffi::c_char) };
+        bytes.to_str().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn magic() {
+        assert_eq!(check_magic(0x2BADB002), Ok(()));
+        let err = check_magic(0xDEADBEEF).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "multiboot: bad magic 0xdeadbeef in EAX (expected 0x2badb002): not started by a Multiboot loader; halting"
+        );
+    }
+
+    #[test]
+    fn info_layout_matches_the_spec_offsets() {
+        assert_eq!(core::mem::offset_of!(Info, cmdline), 16);
+        assert_eq!(core::mem::offset_of!(Info, mods_addr), 24);
+        assert_eq!(core::mem::offset_of!(Info, boot_loader_name), 64);
+    }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs what the Makefile's targets need, and says what it installs.
+#   tests/setup.sh rust    the pinned nightly from rust-toolchain.toml, with rust-src
+#   tests/setup.sh qemu    qemu-system-i386 (Debian package qemu-system-x86)
+#   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
+#   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, and tmux
+# Each part checks first and does nothing when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*" >&2; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+apt_updated=0
+apt_install() {
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || die "need root or sudo to install Debian packages: $*"
+        sudo="sudo"
+    fi
+    command -v apt-get >/dev/null || die "no apt-get: install these packages by hand: $*"
+    say "installing Debian packages: $*"
+    if [ $apt_updated -eq 0 ]; then
+        $sudo apt-get update -qq >&2 || die "apt-get update failed"
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2 \
+        || die "apt-get install $* failed"
+}
+
+# Packages whose file $2 is missing (dpkg -s would also work, but files are
+# what the build needs).
+need() {
+    local missing=()
+    while [ $# -ge 2 ]; do
+        [ -e "$2" ] || command -v "$2" >/dev/null 2>&1 || missing+=("$1")
+        shift 2
+    done
+    if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+setup_rust() {
+    command -v rustup >/dev/null || die "rustup not found: install it from rustup.rs, then run make again"
+    local toolchain
+    toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+    if ! rustup toolchain list | grep -q "^$toolchain"; then
+        say "installing Rust toolchain $toolchain with rust-src (pinned in rust-toolchain.toml)"
+        rustup toolchain install "$toolchain" --profile minimal -c rust-src -c llvm-tools >&2
+    elif ! rustup component list --toolchain "$toolchain" --installed | grep -q '^rust-src'; then
+        say "adding rust-src to $toolchain (needed by -Zbuild-std)"
+        rustup component add rust-src --toolchain "$toolchain" >&2
+    fi
+}
+
+setup_qemu() {
+    need qemu-system-x86 qemu-system-i386 python3 python3
+}
+
+setup_grub() {
+    need grub-pc-bin /usr/lib/grub/i386-pc/multiboot.mod \
+         grub-common grub-mkrescue \
+         xorriso xorriso \
+         mtools mformat
+}
+
+setup_bochs() {
+    need bochs bochs \
+         bochsbios /usr/share/bochs/BIOS-bochs-latest \
+         vgabios /usr/share/vgabios/vgabios.bin \
+         bochs-term /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0 \
+         tmux tmux
+}
+
+[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs ..."
+for part in "$@"; do
+    case "$part" in
+        rust) setup_rust ;;
+        qemu) setup_qemu ;;
+        grub) setup_grub ;;
+        bochs) setup_bochs ;;
+        *) die "unknown part '$part' (rust, qemu, grub, bochs)" ;;
+    esac
+done
