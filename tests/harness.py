@@ -1,0 +1,166 @@
+"""Boot the kernel in QEMU from a test, type on its keyboard, read COM1.
+
+Used by tests/run.py. Each boot writes COM1 to tests/out/NAME.com1 and
+QEMU's own messages to tests/out/NAME.qemu.log; on failure the tails of
+both are printed, so a red test says what the kernel last said.
+"""
+
+import os
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "out")
+KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+
+# QEMU monitor `sendkey` names for the characters the tests type.
+SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7',
+           '*': '8', '(': '9', ')': '0', '_': 'minus', '+': 'equal', '{': 'bracket_left',
+           '}': 'bracket_right', ':': 'semicolon', '"': 'apostrophe', '<': 'comma',
+           '>': 'dot', '?': 'slash', '|': 'backslash', '~': 'grave_accent'}
+PLAIN = {' ': 'spc', ',': 'comma', '.': 'dot', '-': 'minus', '=': 'equal', '/': 'slash',
+         ';': 'semicolon', "'": 'apostrophe', '[': 'bracket_left', ']': 'bracket_right',
+         '\\': 'backslash', '`': 'grave_accent', '\n': 'ret'}
+
+
+def keys_for(text):
+    """The sendkey names that type `text` on a US keyboard."""
+    keys = []
+    for c in text:
+        if c.isalpha() and c.isupper():
+            keys.append('shift-' + c.lower())
+        elif c.isalnum():
+            keys.append(c)
+        elif c in PLAIN:
+            keys.append(PLAIN[c])
+        elif c in SHIFTED:
+            keys.append('shift-' + SHIFTED[c])
+        else:
+            raise ValueError("no key for %r" % c)
+    return keys
+
+
+def tail(path, lines=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return "(no file)\n"
+
+
+class Qemu:
+    """One QEMU boot of the kernel (or of a CD image with iso=...)."""
+
+    def __init__(self, name, append="", iso=None, debug_exit=True, extra=()):
+        os.makedirs(OUT, exist_ok=True)
+        self.name = name
+        self.serial = os.path.join(OUT, name + ".com1")
+        self.log = os.path.join(OUT, name + ".qemu.log")
+        self.sock_path = os.path.join(OUT, name + ".mon.sock")
+        for path in (self.serial, self.sock_path):
+            if os.path.exists(path):
+                os.remove(path)
+        cmd = ["qemu-system-i386", "-accel", "tcg", "-m", "32M", "-no-reboot",
+               "-display", "none", "-serial", "file:" + self.serial,
+               "-monitor", "unix:%s,server,nowait" % self.sock_path]
+        if iso:
+            cmd += ["-cdrom", iso, "-boot", "d"]
+        else:
+            cmd += ["-kernel", KERNEL, "-append", append]
+        if debug_exit:
+            cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        cmd += list(extra)
+        self.logfile = open(self.log, "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.logfile,
+                                     stderr=subprocess.STDOUT)
+        self.mon = None
+
+    def output(self):
+        try:
+            with open(self.serial, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def lines(self):
+        return self.output().splitlines()
+
+    def wait_for(self, predicate, timeout=60):
+        """Waits until predicate(output) holds; False on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.output()):
+                return True
+            if self.proc.poll() is not None:
+                return predicate(self.output())
+            time.sleep(0.05)
+        return False
+
+    def wait_line(self, line, timeout=60):
+        return self.wait_for(lambda out: line in out.splitlines(), timeout)
+
+    def monitor(self, command):
+        if self.mon is None:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    self.mon = socket.socket(socket.AF_UNIX)
+                    self.mon.connect(self.sock_path)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            self.mon.settimeout(5)
+        self.mon.sendall((command + "\n").encode())
+
+    def sendkeys(self, keys, gap=0.03):
+        for key in keys:
+            self.monitor("sendkey " + key)
+            time.sleep(gap)
+
+    def type(self, text, gap=0.03):
+        self.sendkeys(keys_for(text), gap)
+
+    def wait_exit(self, timeout=60):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.mon is not None:
+            self.mon.close()
+        self.logfile.close()
+
+    def diagnosis(self):
+        return ("--- tail of %s ---\n%s--- tail of %s ---\n%s"
+                % (os.path.relpath(self.serial, ROOT), tail(self.serial),
+                   os.path.relpath(self.log, ROOT), tail(self.log)))
+
+
+class Results:
+    """Counts checks and prints one line each; failures get details."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("PASS %s" % name, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL %s" % name, flush=True)
+            if detail:
+                print("  " + detail.rstrip().replace("\n", "\n  "), flush=True)
+        return ok
+
+    def add(self, passed, failed):
+        self.passed += passed
+        self.failed += failed

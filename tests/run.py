@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""make test: every test of the kernel, ending with 'N passed, M failed'.
+
+Stages (all by default; name some to run only those):
+  unit      host unit tests of the pure logic (cargo test --lib)
+  selftest  the kernel's own tests (test=all): real int3, int 0x99, #GP,
+            #UD, PIT ticks, i8042-injected keys through IRQ 1
+  e2e       the release kernel booted headless, keys typed through the
+            QEMU monitor, the echo read back from COM1
+  badinput  unknown options, unknown test names, a wrong Multiboot magic
+
+Each QEMU boot has a time limit and prints the tail of its COM1 output and
+of QEMU's log when it fails.
+"""
+
+import re
+import subprocess
+import sys
+
+from harness import ROOT, Qemu, Results
+
+READY = "kernel: ready"
+
+
+def stage_unit(r):
+    proc = subprocess.run(["cargo", "test", "--lib", "-q"], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(proc.stdout.rstrip())
+    m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed", proc.stdout)
+    if not m:
+        r.check("unit: cargo test --lib ran", False, "no test result line")
+        return
+    r.add(int(m.group(1)), int(m.group(2)))
+    print("unit: %s passed, %s failed" % (m.group(1), m.group(2)))
+
+
+def stage_selftest(r):
+    q = Qemu("selftest", append="test=all")
+    try:
+        status = q.wait_exit(120)
+        out = q.output()
+        ran = re.findall(r"^selftest: (\w+) \.\.\. (ok|FAILED.*)$", out, re.M)
+        for name, verdict in ran:
+            r.check("selftest: " + name, verdict == "ok", verdict + "\n" + q.diagnosis())
+        r.check("selftest: all tests ran and QEMU exited with the pass status (33)",
+                status == 33 and len(ran) >= 8, "exit status %s, %d tests\n%s" % (status, len(ran), q.diagnosis()))
+        # What the kernel printed along the way, checked from outside.
+        r.check("selftest: #BP reported by name and resumed",
+                re.search(r"^trap: #BP Breakpoint \(vector 3\)$", out, re.M) is not None
+                and re.search(r"^trap: resumed at eip=0x[0-9a-f]{8}$", out, re.M) is not None, q.diagnosis())
+        r.check("selftest: int 0x99 logged as unexpected",
+                "trap: unexpected interrupt vector 0x99 (no handler registered)" in out, q.diagnosis())
+        r.check("selftest: injected keys echoed as 'Hi<Up>'",
+                "selftest: echo: Hi<Up>" in out.splitlines(), q.diagnosis())
+    finally:
+        q.stop()
+
+
+def stage_e2e(r):
+    q = Qemu("e2e")
+    try:
+        if not r.check("e2e: boot log ends initialisation with 'kernel: ready'",
+                       q.wait_line(READY, 60), q.diagnosis()):
+            return
+        lines = q.lines()
+        ready = lines.index(READY)
+        for part in ("gdt:", "idt:", "pic:", "pit:", "keyboard:"):
+            r.check("e2e: boot log has a '%s' line before ready" % part,
+                    any(l.startswith(part) for l in lines[:ready]), q.diagnosis())
+        q.type("Hello, world!\n")
+        q.sendkeys(["up", "backspace", "ctrl-c", "f1", "ret"])
+        want = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
+        r.check("e2e: keys typed in QEMU come back on COM1",
+                q.wait_for(lambda out: want in out, 30), q.diagnosis())
+        r.check("e2e: no trap or panic while typing",
+                q.wait_for(lambda out: "trap:" not in out and "panic" not in out, 1), q.diagnosis())
+    finally:
+        q.stop()
+
+
+def stage_badinput(r):
+    q = Qemu("badopt", append="hz=5 colour=blue verbose hz=250")
+    try:
+        ok = q.wait_line(READY, 60)
+        out = q.output()
+        r.check("badinput: unknown option reported, kernel still ready",
+                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=" in out,
+                q.diagnosis())
+        r.check("badinput: bad hz value reported and the later valid one used",
+                "cmdline: bad value '5' for hz=" in out and "pit: channel 0 at 250 Hz" in out, q.diagnosis())
+        r.check("badinput: word without '=' reported",
+                "cmdline: 'verbose' is not key=value, ignored" in out, q.diagnosis())
+        q.type("ok\n")
+        r.check("badinput: keys still echo after bad options",
+                q.wait_for(lambda o: "\nok\n" in o, 30), q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("badtest", append="test=nosuch")
+    try:
+        ok = q.wait_exit(60) == 35
+        r.check("badinput: unknown test name listed with the valid ones",
+                ok and "selftest: no test named 'nosuch'; tests: all badmagic breakpoint_resumes" in q.output(),
+                q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("badmagic", append="test=badmagic")
+    try:
+        line = ("multiboot: bad magic 0xdeadbeef in EAX (expected 0x2badb002): "
+                "not started by a Multiboot loader; halting")
+        ok = q.wait_for(lambda out: out.rstrip("\n").endswith(line), 60)
+        r.check("badinput: wrong Multiboot magic gives a clear last line", ok, q.diagnosis())
+    finally:
+        q.stop()
+
+
+STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput}
+
+
+def main(argv):
+    chosen = argv or list(STAGES)
+    unknown = [s for s in chosen if s not in STAGES]
+    if unknown:
+        print("run.py: unknown stage(s) %s; stages: %s" % (", ".join(unknown), " ".join(STAGES)))
+        return 2
+    r = Results()
+    for name in chosen:
+        print("== %s ==" % name, flush=True)
+        STAGES[name](r)
+    print("%d passed, %d failed" % (r.passed, r.failed))
+    return 0 if r.failed == 0 and r.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
