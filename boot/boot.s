@@ -30,8 +30,11 @@
     .long MB_HEADER_FLAGS
     .long MB_CHECKSUM
 
+/* The boot stack, which stays the kernel's stack. Page-aligned because its
+ * lowest page becomes a guard page once paging is on (src/paging.rs): a
+ * kernel stack overflow then faults there instead of overwriting memory. */
 .section .bss.boot_stack, "aw", @nobits
-.balign 16
+.balign 4096
 .global boot_stack_bottom
 boot_stack_bottom:
     .skip BOOT_STACK_SIZE

@@ -16,18 +16,24 @@ use core::fmt;
 pub const KNOWN: &[(&str, &str)] = &[
     ("hz", "timer interrupts per second, 19-10000 (default 100)"),
     ("test", "run the in-kernel tests: all, or one test's name"),
+    ("fault", "raise an exception after boot: divide breakpoint overflow opcode gpf pagefault stackoverflow vector99 panic"),
 ];
+
+/// Valid `fault=` names (src/faults.rs raises them).
+pub const FAULTS: &[&str] =
+    &["divide", "breakpoint", "overflow", "opcode", "gpf", "pagefault", "stackoverflow", "vector99", "panic"];
 
 /// The parsed options; defaults where an option was absent or invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options<'a> {
     pub hz: u32,
     pub test: Option<&'a str>,
+    pub fault: Option<&'a str>,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { hz: crate::pit::DEFAULT_HZ, test: None }
+        Options { hz: crate::pit::DEFAULT_HZ, test: None, fault: None }
     }
 }
 
@@ -76,6 +82,8 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
             },
             "test" if !value.is_empty() => options.test = Some(value),
             "test" => report(bad()),
+            "fault" if FAULTS.contains(&value) => options.fault = Some(value),
+            "fault" => report(bad()),
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -132,9 +140,21 @@ mod tests {
     }
 
     #[test]
+    fn fault_names_are_checked() {
+        let (o, p) = parse_all("k fault=gpf");
+        assert!(p.is_empty());
+        assert_eq!(o.fault, Some("gpf"));
+        let (o, p) = parse_all("k fault=melt");
+        assert_eq!(o.fault, None);
+        assert_eq!(p, [Problem::BadValue { key: "fault", value: "melt" }]);
+        let m = p[0].to_string();
+        assert!(m.contains("divide breakpoint overflow opcode gpf pagefault stackoverflow vector99 panic"), "{m}");
+    }
+
+    #[test]
     fn messages_say_what_was_ignored_and_what_is_known() {
         let m = Problem::Unknown("colour=blue").to_string();
-        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=");
+        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault=");
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
     }

@@ -58,6 +58,15 @@ pub fn _print(args: fmt::Arguments) {
     });
 }
 
+/// Runs `f` while holding the console lock (for the fault=panic
+/// demonstration of `emergency`).
+pub fn hold_lock_and<R>(f: impl FnOnce() -> R) -> R {
+    without_interrupts(|| {
+        let _held = CONSOLE.lock();
+        f()
+    })
+}
+
 /// Writes even if the lock is held: for panics and fatal reports, after
 /// which the kernel halts. Interrupts must already be off.
 pub fn emergency(args: fmt::Arguments) {

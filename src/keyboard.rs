@@ -74,11 +74,19 @@ pub fn dropped() -> u32 {
     DROPPED.load(Ordering::Relaxed)
 }
 
+/// The key that prints the interrupt counters instead of being echoed.
+pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
+
 /// Echoes every queued key, then reports keys dropped since the last call.
 /// Runs in the idle loop with interrupts enabled.
 pub fn echo_pending(reported_drops: &mut u32) {
     while let Some(key) = KEYS.pop() {
-        print!("{}", Echo(key));
+        if key == COUNTERS_KEY {
+            println!();
+            trap::print_counts(&|args| crate::console::_print(args));
+        } else {
+            print!("{}", Echo(key));
+        }
     }
     let drops = dropped();
     if drops != *reported_drops {

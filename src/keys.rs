@@ -16,33 +16,43 @@ pub enum Key {
     Char(char),
     /// A key without a character: arrows, F-keys, Home, ...
     Named(KeyCode),
-    /// A byte that is no scancode of set 1 (reported, then ignored).
-    Unknown(u8),
+    /// A byte that is no scancode of set 1 (reported, then ignored), with
+    /// the 0xE0 / 0xE1 prefix that came before it, if any.
+    Unknown { prefix: Option<u8>, code: u8 },
 }
 
 /// The scancode decoder: a state machine fed one byte per IRQ 1.
 pub struct Decoder {
     keyboard: PS2Keyboard<Us104Key, ScancodeSet1>,
+    /// The prefix byte of the sequence in progress, for error reports.
+    prefix: Option<u8>,
 }
 
 impl Decoder {
     pub const fn new() -> Decoder {
         Decoder {
             keyboard: PS2Keyboard::new(ScancodeSet1::new(), Us104Key, HandleControl::MapLettersToUnicode),
+            prefix: None,
         }
     }
 
     /// Feeds one byte from port 0x60. Returns a key when the byte completes
     /// a key press; prefixes, releases and modifier keys return None.
     pub fn feed(&mut self, byte: u8) -> Option<Key> {
+        let prefix = self.prefix.take();
         match self.keyboard.add_byte(byte) {
             Ok(Some(event)) => match self.keyboard.process_keyevent(event)? {
                 DecodedKey::Unicode(c) => Some(Key::Char(c)),
                 DecodedKey::RawKey(code) if is_modifier(code) => None,
                 DecodedKey::RawKey(code) => Some(Key::Named(code)),
             },
-            Ok(None) => None,
-            Err(_) => Some(Key::Unknown(byte)),
+            Ok(None) => {
+                if matches!(byte, set1::EXTENDED | set1::EXTENDED2) {
+                    self.prefix = Some(byte);
+                }
+                None
+            }
+            Err(_) => Some(Key::Unknown { prefix, code: byte }),
         }
     }
 }
@@ -84,7 +94,8 @@ impl fmt::Display for Echo {
                 Some(name) => write!(f, "<{name}>"),
                 None => write!(f, "<{code:?}>"),
             },
-            Key::Unknown(byte) => write!(f, "<unknown scancode {byte:#04x}>"),
+            Key::Unknown { prefix: None, code } => write!(f, "<unknown scancode {code:#04x}>"),
+            Key::Unknown { prefix: Some(prefix), code } => write!(f, "<unknown scancode {prefix:#04x} {code:#04x}>"),
         }
     }
 }
@@ -109,6 +120,8 @@ fn short_name(code: KeyCode) -> Option<&'static str> {
 pub mod set1 {
     pub const RELEASE: u8 = 0x80;
     pub const EXTENDED: u8 = 0xE0;
+    /// Prefix of the Pause key's sequence.
+    pub const EXTENDED2: u8 = 0xE1;
     pub const LSHIFT: u8 = 0x2A;
     pub const A: u8 = 0x1E;
     pub const B: u8 = 0x30;
@@ -171,18 +184,24 @@ mod tests {
     #[test]
     fn unknown_bytes_are_reported_and_decoding_goes_on() {
         let keys = decode(&[0x59, A]);
-        assert_eq!(keys, [Key::Unknown(0x59), Key::Char('a')]);
-        assert_eq!(Echo(Key::Unknown(0x59)).to_string(), "<unknown scancode 0x59>");
+        assert_eq!(keys, [Key::Unknown { prefix: None, code: 0x59 }, Key::Char('a')]);
+        assert_eq!(echo(&[0x59]), "<unknown scancode 0x59>");
     }
 
     #[test]
-    fn stray_prefixes_and_orphan_releases_do_not_produce_characters() {
-        // A release of a key never pressed.
-        assert_eq!(decode(&[B | RELEASE]), []);
-        // A lone 0xE0 followed by a normal key: the key still decodes as
-        // something, never as garbage from a stale state afterwards.
-        let keys = decode(&[EXTENDED, EXTENDED, A, B]);
-        assert_eq!(keys.last(), Some(&Key::Char('b')));
+    fn stray_prefixes_are_reported_never_turned_into_characters() {
+        // 0xE0 0x1E names no key (there is no extended A).
+        assert_eq!(echo(&[EXTENDED, A, B]), "<unknown scancode 0xe0 0x1e>b");
+        // A doubled prefix: the second one is the unknown byte.
+        assert_eq!(echo(&[EXTENDED, EXTENDED, A]), "<unknown scancode 0xe0 0xe0>a");
+        // A broken Pause sequence swallows nothing after the report.
+        assert_eq!(echo(&[EXTENDED2, A, A | RELEASE, B]), "<unknown scancode 0xe1 0x1e>b");
+        assert_eq!(echo(&[EXTENDED2, EXTENDED2, B]), "<unknown scancode 0xe1 0xe1>b");
+    }
+
+    #[test]
+    fn release_of_a_key_never_pressed_is_silent() {
+        assert_eq!(decode(&[B | RELEASE, LSHIFT | RELEASE, B]), [Key::Char('b')]);
     }
 
     #[test]
@@ -200,3 +219,4 @@ mod tests {
         assert_eq!(letter(b'1'), None);
     }
 }
+

@@ -16,20 +16,25 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod cmdline;
+pub mod errcode;
 pub mod gdt;
 pub mod idt;
 pub mod keys;
 pub mod multiboot;
+pub mod paging;
 pub mod pic;
 pub mod pit;
 pub mod ring;
 pub mod trapframe;
+pub mod tss;
 pub mod vectors;
 
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod cpu;
+#[cfg(target_os = "none")]
+pub mod faults;
 #[cfg(target_os = "none")]
 pub mod keyboard;
 #[cfg(target_os = "none")]

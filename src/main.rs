@@ -9,7 +9,9 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 use irqkernel::vectors::{irq_vector, ERROR_CODE_VECTORS, IRQ_KEYBOARD, IRQ_TIMER, PIC_MASTER_BASE, PIC_SLAVE_BASE};
-use irqkernel::{cmdline, console, cpu, gdt, idt, keyboard, multiboot, pic, pit, print, println, selftest, trap};
+use irqkernel::{
+    cmdline, console, cpu, faults, gdt, idt, keyboard, multiboot, paging, pic, pit, print, println, selftest, trap, tss,
+};
 
 core::arch::global_asm!(include_str!("../boot/boot.s"));
 
@@ -40,7 +42,20 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         gdt::GDT_ENTRIES, loader_cs, gdt::KERNEL_CODE, loader_ds, gdt::KERNEL_DATA
     );
 
-    let table = trap::init();
+    let guard = paging::stack_guard();
+    let cr3 = paging::init(guard);
+    println!(
+        "paging: 0-8 MiB identity-mapped, kernel supervisor-only, user region {:#010x}-{:#010x}; page 0 and stack guard page {:#010x} unmapped",
+        paging::USER_START, paging::USER_END - 1, guard
+    );
+
+    let (ring0_stack, df_stack) = tss::init(cr3);
+    println!(
+        "tss: main TSS {:#04x} loaded (ring-3 entries switch to stack {:#010x}); #DF task gate -> TSS {:#04x}, own stack {:#010x}",
+        tss::MAIN_TSS, ring0_stack, tss::DOUBLE_FAULT_TSS, df_stack
+    );
+
+    let table = trap::init(tss::DOUBLE_FAULT_TSS);
     print!("idt: 256 interrupt gates at {:#010x}, limit {:#x}; CPU error code on vectors", table as *const _ as usize, idt::IDT_LIMIT);
     ERROR_CODE_VECTORS.iter().for_each(|v| print!(" {v}"));
     println!();
@@ -72,6 +87,9 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if let Some(which) = options.test {
         selftest::run(which);
     }
+    if let Some(name) = options.fault {
+        faults::raise(name);
+    }
     idle()
 }
 
@@ -95,6 +113,7 @@ fn idle() -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     cpu::disable_interrupts();
-    console::emergency(format_args!("\nkernel: panic: {info}\n"));
+    let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+    console::emergency(format_args!("\nkernel: panic at {file}:{line}: {}\n", info.message()));
     cpu::halt_forever();
 }

@@ -279,7 +279,7 @@ fn keyboard_unknown_scancode() -> TestResult {
     if let Some(key) = first {
         println!("selftest: unknown: {}", Echo(key));
     }
-    check(first == Some(Key::Unknown(0x59)), "unknown byte not reported")?;
+    check(first == Some(Key::Unknown { prefix: None, code: 0x59 }), "unknown byte not reported")?;
     check(second == Some(Key::Char('a')), "decoding did not recover")
 }
 

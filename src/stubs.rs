@@ -139,6 +139,19 @@ isr_stub_table:
     .popsection
     .set vector, vector + 1
     .endr
+
+    /* Entry of the double-fault task. The CPU got here by a task switch
+     * through the task gate on vector 8: registers come from the
+     * double-fault TSS, so ESP is its own known-good stack, and the CPU
+     * pushed the (always 0) error code there. Nothing to save: the
+     * faulting state is in the main TSS, and this task never returns. */
+    .section .text.double_fault_entry, "ax"
+    .global double_fault_entry
+double_fault_entry:
+    cld
+    and esp, -16
+    call double_fault_task
+    ud2
 "#,
     ds = const OFFSET_DS,
     es = const OFFSET_ES,

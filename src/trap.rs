@@ -21,7 +21,8 @@ use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use crate::pic::{self, Delivery};
 use crate::trapframe::TrapFrame;
 use crate::vectors::{self, NUM_VECTORS};
-use crate::{console, cpu, gdt, idt, println, stubs};
+use crate::errcode::Decoded;
+use crate::{console, cpu, gdt, idt, println, stubs, tss};
 
 /// An interrupt handler. It may read and change the interrupted state
 /// (the frame is restored from memory on the way out).
@@ -65,18 +66,24 @@ pub fn spurious_counts() -> (u32, u32) {
     (SPURIOUS[0].load(Ordering::Relaxed), SPURIOUS[1].load(Ordering::Relaxed))
 }
 
-lazy_static::lazy_static! {
-    /// The IDT: an interrupt gate to every vector's stub.
-    static ref IDT: idt::Idt = idt::Idt::new(stubs::stub_table(), gdt::KERNEL_CODE);
-}
+/// The IDT, built once by `init`.
+static IDT: spin::Once<idt::Idt> = spin::Once::new();
 
-/// Builds and loads the IDT. Call after `gdt::init` (the gates name
-/// KERNEL_CODE) and with interrupts off.
-pub fn init() -> &'static idt::Idt {
-    // SAFETY: every gate leads to its vector's stub, which hands the frame
-    // to `trap_dispatch`; IDT is a static, so it never moves.
-    unsafe { idt::load(&IDT) };
-    &IDT
+/// Builds and loads the IDT: an interrupt gate to every vector's stub,
+/// except #DF, which is a task gate to `double_fault_tss` so that it runs
+/// on a stack of its own. Call after `gdt::init` and `tss::init` (the
+/// gates name their selectors), with interrupts off.
+pub fn init(double_fault_tss: u16) -> &'static idt::Idt {
+    let table = IDT.call_once(|| {
+        let mut table = idt::Idt::new(stubs::stub_table(), gdt::KERNEL_CODE);
+        table.0[usize::from(vectors::DOUBLE_FAULT)] = idt::Gate::task(double_fault_tss);
+        table
+    });
+    // SAFETY: every gate leads to its vector's stub (which hands the frame
+    // to `trap_dispatch`) or to the double-fault task; the table lives in
+    // a static, so it never moves.
+    unsafe { idt::load(table) };
+    table
 }
 
 /// The common handler, called by `isr_common` with interrupts off.
@@ -128,11 +135,15 @@ fn default_exception(frame: &mut TrapFrame) {
         return;
     }
     report(frame, true);
-    console::emergency(format_args!(
-        "kernel: halted: fatal {} at eip={:#010x}\n",
-        vectors::exception_name(vector).map_or("exception", |n| n.0),
-        frame.eip
-    ));
+    halt_after_fatal(vector, frame.eip);
+}
+
+/// Ends a fatal report: the interrupt counters, then one last line that
+/// names the cause, then a halt with interrupts off.
+fn halt_after_fatal(vector: u8, eip: u32) -> ! {
+    print_counts(&|args| console::emergency(args));
+    let mnemonic = vectors::exception_name(vector).map_or("exception", |n| n.0);
+    console::emergency(format_args!("kernel: halted: fatal {mnemonic} at eip={eip:#010x}\n"));
     cpu::halt_forever();
 }
 
@@ -146,7 +157,8 @@ pub fn report(frame: &TrapFrame, fatal: bool) {
     let (mnemonic, name) = vectors::exception_name(vector).unwrap_or(("#?", "Unknown"));
     out(format_args!("trap: {mnemonic} {name} (vector {vector})"));
     if vectors::has_error_code(vector) {
-        out(format_args!(" error code {:#x}", frame.error_code));
+        let decoded = Decoded { vector, code: frame.error_code };
+        out(format_args!(" error code {:#x} {decoded}", frame.error_code));
     }
     out(format_args!(
         "\n  eip={:#010x} cs={:#06x} eflags={:#010x} ring {}\n",
@@ -161,11 +173,65 @@ pub fn report(frame: &TrapFrame, fatal: bool) {
         frame.esi, frame.edi, frame.ebp, frame.interrupted_esp()
     ));
     out(format_args!("  ds={:#06x} es={:#06x}", frame.ds & 0xFFFF, frame.es & 0xFFFF));
-    if let Some((ss, esp)) = frame.user_stack() {
-        out(format_args!(" user ss={ss:#06x} esp={esp:#010x}"));
-    }
     if vector == vectors::PAGE_FAULT {
         out(format_args!(" cr2={:#010x}", cpu::cr2()));
     }
-    out(format_args!("\n"));
+    match frame.user_stack() {
+        Some((ss, esp)) => out(format_args!("\n  stack: from ring 3, the CPU pushed user ss={ss:#06x} esp={esp:#010x}\n")),
+        None => out(format_args!("\n  stack: from ring 0, no stack switch (the CPU pushed no SS:ESP)\n")),
+    }
+}
+
+/// What `print_counts` writes through: the console, locked or not.
+type Out<'a> = &'a dyn Fn(core::fmt::Arguments);
+
+/// Prints the delivery count of every vector that was used, like Linux's
+/// /proc/interrupts: at every fatal report, and on F12.
+pub fn print_counts(out: Out) {
+    out(format_args!("interrupts: vector  count  source\n"));
+    for vector in 0..=255u8 {
+        let count = count(vector);
+        if count == 0 {
+            continue;
+        }
+        out(format_args!("interrupts: {vector:#04x} {count:>10}  "));
+        if let Some((mnemonic, name)) = vectors::exception_name(vector) {
+            out(format_args!("{mnemonic} {name}\n"));
+        } else if let Some(irq) = vectors::vector_irq(vector) {
+            out(format_args!("IRQ {irq} {}\n", irq_source(irq)));
+        } else if vector == vectors::SYSCALL {
+            out(format_args!("system call\n"));
+        } else {
+            out(format_args!("software int\n"));
+        }
+    }
+    let (master, slave) = spurious_counts();
+    out(format_args!("interrupts: spurious IRQ 7: {master}, spurious IRQ 15: {slave}\n"));
+}
+
+fn irq_source(irq: u8) -> &'static str {
+    match irq {
+        vectors::IRQ_TIMER => "(PIT timer)",
+        vectors::IRQ_KEYBOARD => "(i8042 keyboard)",
+        7 | 15 => "(real or spurious)",
+        _ => "",
+    }
+}
+
+/// Runs as the double-fault task (entered through the task gate on vector
+/// 8, on its own stack, see src/tss.rs): the faulting code's state is in
+/// the main TSS, where the task switch saved it. Reports it and halts.
+#[unsafe(no_mangle)]
+pub extern "C" fn double_fault_task() -> ! {
+    let at = tss::faulted_state();
+    COUNTS[usize::from(vectors::DOUBLE_FAULT)].fetch_add(1, Ordering::Relaxed);
+    let out = |args: core::fmt::Arguments| console::emergency(args);
+    out(format_args!("\ntrap: #DF Double Fault (vector 8), handled by a task switch to TSS {:#04x} with its own stack\n", tss::DOUBLE_FAULT_TSS));
+    out(format_args!("  eip={:#010x} cs={:#06x} eflags={:#010x} (state saved in the main TSS)\n", at.eip, at.cs, at.eflags));
+    out(format_args!("  eax={:#010x} ebx={:#010x} ecx={:#010x} edx={:#010x}\n", at.eax, at.ebx, at.ecx, at.edx));
+    out(format_args!("  esi={:#010x} edi={:#010x} ebp={:#010x} esp={:#010x}\n", at.esi, at.edi, at.ebp, at.esp));
+    if crate::paging::in_stack_guard(at.esp) {
+        out(format_args!("  esp is in the guard page below the kernel stack: the kernel stack overflowed\n"));
+    }
+    halt_after_fatal(vectors::DOUBLE_FAULT, at.eip);
 }
