@@ -36,6 +36,8 @@ const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("keyboard_echo", keyboard_echo),
     ("keyboard_burst_loses_nothing", keyboard_burst_loses_nothing),
     ("keyboard_unknown_scancode", keyboard_unknown_scancode),
+    ("keyboard_stray_sequences", keyboard_stray_sequences),
+    ("spurious_irq7_and_irq15", spurious_irq7_and_irq15),
 ];
 
 /// Runs the test named `which`, or all of them for `all`.
@@ -281,6 +283,49 @@ fn keyboard_unknown_scancode() -> TestResult {
     }
     check(first == Some(Key::Unknown { prefix: None, code: 0x59 }), "unknown byte not reported")?;
     check(second == Some(Key::Char('a')), "decoding did not recover")
+}
+
+/// Stray prefixes, a broken Pause sequence and a release of a key never
+/// pressed, through the real IRQ 1: each is reported, none becomes a
+/// character, and the key after them decodes.
+fn keyboard_stray_sequences() -> TestResult {
+    use set1::*;
+    type_bytes(&[B | RELEASE, EXTENDED, A, EXTENDED2, EXTENDED2, EXTENDED, EXTENDED, B, B | RELEASE]);
+    let mut got = [None; 5];
+    for slot in got.iter_mut() {
+        *slot = keyboard::KEYS.pop();
+    }
+    print!("selftest: stray:");
+    got.iter().flatten().for_each(|&key| print!(" {}", Echo(key)));
+    println!();
+    let unknown = |prefix, code| Some(Key::Unknown { prefix: Some(prefix), code });
+    check(
+        got == [unknown(EXTENDED, A), unknown(EXTENDED2, EXTENDED2), unknown(EXTENDED, EXTENDED), Some(Key::Char('b')), None],
+        "stray sequences were not reported as such",
+    )
+}
+
+/// `int 0x27` and `int 0x2F` arrive on the vectors of IRQ 7 and IRQ 15
+/// while neither chip has that line in service: exactly the state of a
+/// spurious IRQ. The dispatcher must read the In-Service Register, count
+/// them as spurious, call no handler, and leave the PIC working (no stray
+/// EOI may end a real interrupt), which the next timer ticks prove.
+fn spurious_irq7_and_irq15() -> TestResult {
+    static CALLED: AtomicU32 = AtomicU32::new(0);
+    fn must_not_run(_: &mut TrapFrame) {
+        CALLED.fetch_add(1, Ordering::Relaxed);
+    }
+    trap::register(irq_vector(7), must_not_run);
+    trap::register(irq_vector(15), must_not_run);
+    let (master, slave) = trap::spurious_counts();
+    // SAFETY: the two gates lead to the common stub like any IRQ's; with
+    // nothing in service the dispatcher treats them as spurious.
+    unsafe { asm!("int 0x27", "int 0x2f") };
+    trap::unregister(irq_vector(7));
+    trap::unregister(irq_vector(15));
+    check(trap::spurious_counts() == (master + 1, slave + 1), "spurious IRQ 7/15 not counted")?;
+    check(CALLED.load(Ordering::Relaxed) == 0, "a handler ran for a spurious IRQ")?;
+    timer_ticks_advance()
 }
 
 /// Jumps back into the boot stub with EAX = 0xDEADBEEF, as if a loader

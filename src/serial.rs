@@ -17,13 +17,17 @@ pub struct Serial {
 }
 
 impl Serial {
-    /// Programs COM1, or returns None if no UART answers there.
+    /// Programs COM1, or returns None if no UART answers there: neither
+    /// its scratch register (checked by `init`) nor a byte sent in loopback
+    /// mode comes back. Without this check a missing UART would hang the
+    /// first print, whose line-status poll never sees an empty transmitter.
     pub fn init() -> Option<Serial> {
         // SAFETY: 0x3F8..0x3FF are COM1's eight registers on a PC, and this
         // kernel owns them (only the console, behind its lock, uses them).
         let mut uart = unsafe { Uart16550::new_port(COM1) }.ok()?;
         let config = Config { baud_rate: uart_16550::BaudRate::Baud115200, ..Config::DEFAULT };
         uart.init(config).ok()?;
+        uart.test_loopback().ok()?;
         Some(Serial { uart })
     }
 

@@ -52,7 +52,7 @@ def tail(path, lines=15):
 class Qemu:
     """One QEMU boot of the kernel (or of a CD image with iso=...)."""
 
-    def __init__(self, name, append="", iso=None, debug_exit=True, extra=()):
+    def __init__(self, name, append="", iso=None, debug_exit=True, serial=True, extra=()):
         os.makedirs(OUT, exist_ok=True)
         self.name = name
         self.serial = os.path.join(OUT, name + ".com1")
@@ -62,7 +62,8 @@ class Qemu:
             if os.path.exists(path):
                 os.remove(path)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-m", "32M", "-no-reboot",
-               "-display", "none", "-serial", "file:" + self.serial,
+               "-display", "none",
+               "-serial", ("file:" + self.serial) if serial else "none",
                "-monitor", "unix:%s,server,nowait" % self.sock_path]
         if iso:
             cmd += ["-cdrom", iso, "-boot", "d"]
@@ -114,6 +115,32 @@ class Qemu:
                     time.sleep(0.05)
             self.mon.settimeout(5)
         self.mon.sendall((command + "\n").encode())
+
+    def query(self, command):
+        """Runs a monitor command and returns what it printed."""
+        self.monitor(command)
+        data = b""
+        deadline = time.monotonic() + 10
+        # The reply ends with the next prompt, after the echoed command.
+        while time.monotonic() < deadline:
+            try:
+                data += self.mon.recv(65536)
+            except socket.timeout:
+                break
+            text = data.decode(errors="replace")
+            if command in text and text.rstrip().endswith("(qemu)") and text.index(command) < text.rindex("(qemu)"):
+                break
+        text = data.decode(errors="replace")
+        return text[text.find(command) + len(command):].rsplit("(qemu)", 1)[0]
+
+    def screen(self):
+        """The VGA text screen, read from guest memory at 0xB8000."""
+        self.query("info version")  # drain the greeting and older replies
+        dump = self.query("xp /2000hx 0xb8000")
+        cells = [int(v, 16) for line in dump.splitlines() if ":" in line
+                 for v in line.split(":", 1)[1].split()]
+        chars = "".join(chr(c & 0xFF) if 32 <= (c & 0xFF) < 127 else " " for c in cells)
+        return "\n".join(chars[i:i + 80].rstrip() for i in range(0, len(chars), 80))
 
     def sendkeys(self, keys, gap=0.03):
         for key in keys:

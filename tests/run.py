@@ -8,6 +8,8 @@ Stages (all by default; name some to run only those):
   e2e       the release kernel booted headless, keys typed through the
             QEMU monitor, the echo read back from COM1
   badinput  unknown options, unknown test names, a wrong Multiboot magic
+  faults    every fault= demonstration, NMI, F12 counters, 1,000 fast
+            keys, a machine without COM1 (tests/faults_stage.py)
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 
+from faults_stage import stage_faults
 from harness import ROOT, Qemu, Results
 
 READY = "kernel: ready"
@@ -115,7 +118,8 @@ def stage_badinput(r):
         q.stop()
 
 
-STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput}
+STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
+          "faults": stage_faults}
 
 
 def main(argv):
