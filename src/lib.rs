@@ -16,6 +16,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod cmdline;
+pub mod elf;
 pub mod errcode;
 pub mod gdt;
 pub mod idt;
@@ -25,6 +26,7 @@ pub mod paging;
 pub mod pic;
 pub mod pit;
 pub mod ring;
+pub mod syscall;
 pub mod trapframe;
 pub mod tss;
 pub mod vectors;
