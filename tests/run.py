@@ -8,6 +8,9 @@ Stages (all by default; name some to run only those):
   e2e       the release kernel booted headless, keys typed through the
             QEMU monitor, the echo read back from COM1
   badinput  unknown options, unknown test names, a wrong Multiboot magic
+  iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
+  bochs     build/os.iso booted in Bochs through GRUB, keys typed through
+            tmux into its terminal display (tests/emulators.py)
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
@@ -17,6 +20,7 @@ import re
 import subprocess
 import sys
 
+from emulators import stage_bochs, stage_iso
 from harness import ROOT, Qemu, Results
 
 READY = "kernel: ready"
@@ -115,7 +119,8 @@ def stage_badinput(r):
         q.stop()
 
 
-STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput}
+STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
+          "iso": stage_iso, "bochs": stage_bochs}
 
 
 def main(argv):
