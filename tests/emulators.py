@@ -55,7 +55,14 @@ def check_selftests(r, label, out, diagnosis):
             and re.search(r"^selftest: \d+ passed, 0 failed$", out, re.M) is not None, diagnosis)
 
 
+def have_iso(r, label):
+    return r.check("%s: build/os.iso exists" % label, os.path.exists(ISO),
+                   "no %s: make test builds it; alone, run make iso first" % ISO)
+
+
 def stage_iso(r):
+    if not have_iso(r, "iso"):
+        return
     q = Qemu("iso", iso=ISO)
     try:
         start = time.monotonic()
@@ -191,6 +198,8 @@ def type_and_check(r, label, b):
 
 
 def stage_bochs(r):
+    if not have_iso(r, "bochs"):
+        return
     b = Bochs("bochs", ISO)
     try:
         start = time.monotonic()
