@@ -22,7 +22,14 @@ endif
 
 QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
 
-.PHONY: all kernel run debug test unit clean help setup-rust setup-qemu
+# The GRUB CD image (make iso), booted by make run-iso and make bochs.
+ISO       := build/os.iso
+# Which boot/grub.cfg menu entry the image boots: irqkernel (the first,
+# no options), hz1000 or selftest. GRUB cannot take ARGS from make.
+ENTRY     ?=
+
+.PHONY: all kernel iso run run-iso bochs debug test unit clean help \
+        setup-rust setup-qemu setup-grub setup-bochs
 
 all: kernel
 
@@ -30,6 +37,9 @@ help:
 	@echo "make            build the release kernel at $(KERNEL)"
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
 	@echo "make debug      like run, but QEMU waits for GDB on localhost:1234"
+	@echo "make iso        a GRUB CD image of the kernel at $(ISO) (ENTRY=hz1000 or selftest picks a menu entry)"
+	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
+	@echo "make bochs      boot $(ISO) in Bochs in this terminal; COM1 goes to com1.out; Ctrl-] quits"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make clean      remove build/, target/ and com1.out"
 
@@ -39,6 +49,12 @@ setup-rust:
 setup-qemu:
 	@tests/setup.sh qemu
 
+setup-grub:
+	@tests/setup.sh grub
+
+setup-bochs:
+	@tests/setup.sh bochs
+
 # Cargo decides what is out of date; this rule always asks it.
 kernel: setup-rust
 	cargo kbuild --release
@@ -47,9 +63,23 @@ kernel: setup-rust
 
 $(KERNEL): kernel
 
+# Rebuilt every time (a second): the kernel may have changed, and ENTRY.
+iso: kernel setup-grub
+	boot/mkiso.sh $(ISO) $(ENTRY)
+
 run: kernel setup-qemu
 	@echo "QEMU: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
 	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)"
+
+run-iso: iso setup-qemu
+	@echo "QEMU boots $(ISO) through GRUB: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -cdrom $(ISO) -boot d
+
+# Bochs' term display, in this terminal (boot/bochs.py says why a script).
+bochs: iso setup-bochs
+	@echo "Bochs boots $(ISO) through GRUB: COM1 -> com1.out, log -> build/bochsout.txt. Quit: Ctrl-]"
+	@sleep 1
+	python3 boot/bochs.py
 
 debug: kernel setup-qemu
 	@echo "QEMU waits for GDB: gdb $(KERNEL) -ex 'target remote localhost:1234'"
@@ -58,7 +88,7 @@ debug: kernel setup-qemu
 unit: setup-rust
 	cargo test --lib
 
-test: kernel setup-qemu
+test: kernel iso setup-qemu setup-bochs
 	python3 tests/run.py
 
 clean:

@@ -10,6 +10,9 @@ Stages (all by default; name some to run only those):
   badinput  unknown options, unknown test names, a wrong Multiboot magic
   faults    every fault= demonstration, NMI, F12 counters, 1,000 fast
             keys, a machine without COM1 (tests/faults_stage.py)
+  iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
+  bochs     build/os.iso booted in Bochs through GRUB, keys typed through
+            tmux into its terminal display (tests/emulators.py)
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
@@ -20,6 +23,7 @@ import subprocess
 import sys
 
 from faults_stage import stage_faults
+from emulators import stage_bochs, stage_iso
 from harness import ROOT, Qemu, Results
 
 READY = "kernel: ready"
@@ -119,7 +123,7 @@ def stage_badinput(r):
 
 
 STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults}
+          "faults": stage_faults, "iso": stage_iso, "bochs": stage_bochs}
 
 
 def main(argv):

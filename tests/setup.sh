@@ -3,7 +3,8 @@
 #   tests/setup.sh rust    the pinned nightly from rust-toolchain.toml, with rust-src
 #   tests/setup.sh qemu    qemu-system-i386 (Debian package qemu-system-x86)
 #   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
-#   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, and tmux
+#   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, tmux
+#                          (the tests drive Bochs through it) and python3 (boot/bochs.py)
 # Each part checks first and does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +69,8 @@ setup_bochs() {
          bochsbios /usr/share/bochs/BIOS-bochs-latest \
          vgabios /usr/share/vgabios/vgabios.bin \
          bochs-term /usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_term_gui.so.0.0.0 \
-         tmux tmux
+         tmux tmux \
+         python3 python3
 }
 
 [ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs ..."

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# boot/mkiso.sh ISO [ENTRY]
+# Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf and
+# boot/grub.cfg. ENTRY, a menu entry id from grub.cfg (irqkernel, hz1000,
+# selftest), becomes the one GRUB boots; without it, the first entry.
+# `make iso` runs this for build/os.iso; tests/emulators.py for its variant.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() { echo "mkiso: error: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 ISO [ENTRY]"
+iso=$1
+entry=${2:-}
+kernel=build/kernel.elf
+
+[ -f "$kernel" ] || die "$kernel is missing: run make"
+grub-file --is-x86-multiboot "$kernel" || die "$kernel has no Multiboot v1 header GRUB accepts"
+ids=$(sed -n 's/^menuentry .*--id \([A-Za-z0-9_-]*\).*/\1/p' boot/grub.cfg | tr "\n" " " | sed "s/ $//")
+if [ -n "$entry" ] && ! grep -qw -- "$entry" <<<"$ids"; then
+    die "no menu entry '$entry' in boot/grub.cfg; entries: $ids"
+fi
+
+tree=$(mktemp -d)
+trap 'rm -rf "$tree"' EXIT
+mkdir -p "$tree/boot/grub" "$(dirname "$iso")"
+cp "$kernel" "$tree/boot/kernel.elf"
+{
+    if [ -n "$entry" ]; then echo "set default=$entry"; fi
+    cat boot/grub.cfg
+} >"$tree/boot/grub/grub.cfg"
+
+# grub-mkrescue (through xorriso) is chatty; show its output only on failure.
+if ! grub-mkrescue -o "$iso" "$tree" >"$tree/mkrescue.log" 2>&1; then
+    cat "$tree/mkrescue.log" >&2
+    die "grub-mkrescue failed"
+fi
+echo "mkiso: $iso boots ${entry:-the first entry of boot/grub.cfg}"

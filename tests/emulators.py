@@ -1,0 +1,236 @@
+"""The same kernel through GRUB, in QEMU and in Bochs (stages iso, bochs).
+
+Both boot build/os.iso (make iso) as it is, and a copy whose GRUB boots
+the `selftest` menu entry (test=all): the in-kernel tests then run on
+each emulator's own PIT, PIC and i8042, and keys typed from outside must
+still echo afterwards (without QEMU's isa-debug-exit the kernel carries
+on to its idle loop).
+
+Bochs runs headless: boot/bochs.py (what `make bochs` runs) inside a
+detached tmux session on a private server, so its term display has a
+pseudo-terminal and `tmux send-keys` types into it, as a student would.
+Every boot has a time limit; a failed check prints the tail of COM1, of
+the emulator's log and, for Bochs, of its console and screen.
+"""
+
+import os
+import re
+import subprocess
+import time
+
+from harness import OUT, ROOT, Qemu, tail
+
+ISO = os.path.join(ROOT, "build", "os.iso")
+SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
+READY = "kernel: ready"
+# What `type_and_check` types, and the echo it expects on COM1.
+TYPED_TEXT = "Hello, world!"
+ECHO = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
+
+
+def selftest_iso():
+    """build/os.iso's twin that boots the `selftest` entry; built once."""
+    if not os.path.exists(SELFTEST_ISO) or os.path.getmtime(SELFTEST_ISO) < os.path.getmtime(ISO):
+        subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), SELFTEST_ISO, "selftest"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return SELFTEST_ISO
+
+
+def check_grub_boot(r, label, out, diagnosis):
+    """What every GRUB boot must show: GRUB as the loader, and the kernel
+    replacing GRUB's selectors (CS 0x10, DS 0x18) with its own."""
+    r.check("%s: loaded by GRUB" % label,
+            re.search(r"^multiboot: loaded by GRUB ", out, re.M) is not None, diagnosis)
+    r.check("%s: GRUB's CS 0x10/DS 0x18 replaced by the kernel's 0x08/0x10" % label,
+            "gdt: 7 flat descriptors loaded; CS 0x10 -> 0x08, DS/ES/FS/GS/SS 0x18 -> 0x10" in out,
+            diagnosis)
+
+
+def check_selftests(r, label, out, diagnosis):
+    ran = re.findall(r"^selftest: (\w+) \.\.\. (ok|FAILED.*)$", out, re.M)
+    for name, verdict in ran:
+        r.check("%s: selftest %s" % (label, name), verdict == "ok", verdict + "\n" + diagnosis)
+    r.check("%s: all in-kernel tests ran and passed, the timer's among them" % label,
+            len(ran) >= 8 and ("timer_ticks_advance", "ok") in ran
+            and re.search(r"^selftest: \d+ passed, 0 failed$", out, re.M) is not None, diagnosis)
+
+
+def have_iso(r, label):
+    return r.check("%s: build/os.iso exists" % label, os.path.exists(ISO),
+                   "no %s: make test builds it; alone, run make iso first" % ISO)
+
+
+def stage_iso(r):
+    if not have_iso(r, "iso"):
+        return
+    q = Qemu("iso", iso=ISO)
+    try:
+        start = time.monotonic()
+        if not r.check("iso: QEMU boots build/os.iso through GRUB to 'kernel: ready'",
+                       q.wait_line(READY, 60), q.diagnosis()):
+            return
+        print("iso: QEMU + GRUB: ready %.1f s after launch" % (time.monotonic() - start))
+        check_grub_boot(r, "iso", q.output(), q.diagnosis())
+        q.type(TYPED_TEXT + "\n")
+        q.sendkeys(["up", "backspace", "ctrl-c", "f1", "ret"])
+        r.check("iso: keys typed in QEMU come back on COM1",
+                q.wait_for(lambda out: ECHO in out, 30), q.diagnosis())
+        r.check("iso: no trap or panic", "trap:" not in q.output() and "panic" not in q.output(),
+                q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("iso-selftest", iso=selftest_iso())
+    try:
+        status = q.wait_exit(120)
+        check_selftests(r, "iso", q.output(), q.diagnosis())
+        r.check("iso: QEMU exited with the pass status (33)", status == 33,
+                "exit status %s\n%s" % (status, q.diagnosis()))
+    finally:
+        q.stop()
+
+
+class Bochs:
+    """One run of boot/bochs.py in a detached tmux session.
+
+    COM1 goes to tests/out/NAME.com1, Bochs' log to NAME.bochs.log, its
+    console to NAME.console; tmux gets its own server socket in tests/out
+    and no config file, so a user's tmux is neither touched nor used."""
+
+    def __init__(self, name, iso):
+        os.makedirs(OUT, exist_ok=True)
+        self.name = name
+        self.serial = os.path.join(OUT, name + ".com1")
+        self.log = os.path.join(OUT, name + ".bochs.log")
+        self.console = os.path.join(OUT, name + ".console")
+        self.socket = os.path.join(OUT, name + ".tmux")
+        for path in (self.serial, self.log, self.console):
+            if os.path.exists(path):
+                os.remove(path)
+        self.tmux("kill-server", check=False)
+        self.stopped = False
+        script = ("python3 boot/bochs.py --iso %s --com1 %s --log %s --console %s; "
+                  "echo bochs.py exit status $?; sleep 600"
+                  % (iso, self.serial, self.log, self.console))
+        # 80x27: the guest's 80x25 text screen, Bochs' frame line and
+        # status line; the kernel's lines wrap at 80 columns on screen.
+        self.tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "27", "-c", ROOT, script)
+
+    def tmux(self, *args, check=True):
+        return subprocess.run(["tmux", "-f", "/dev/null", "-S", self.socket] + list(args),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, check=check).stdout
+
+    def output(self):
+        try:
+            with open(self.serial, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    def wait_for(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.output()):
+                return True
+            time.sleep(0.1)
+        return predicate(self.output())
+
+    def wait_line(self, line, timeout):
+        return self.wait_for(lambda out: line in out.splitlines(), timeout)
+
+    def type(self, text):
+        """Types `text` literally into Bochs' terminal (paced by bochs.py)."""
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+
+    def keys(self, *names):
+        """Presses tmux-named keys: Enter, Up, BSpace, C-c, F1, C-]."""
+        self.tmux("send-keys", "-t", self.name, *names)
+
+    def stop(self):
+        """Quits as a student would (Ctrl-]), then ends the tmux server,
+        which also ends Bochs if the quit key did not. Returns whether
+        the quit key worked; a second call does nothing."""
+        if self.stopped:
+            return True
+        self.stopped = True
+        self.tmux("send-keys", "-t", self.name, "C-]", check=False)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "bochs.py exit status" not in self.screen():
+            time.sleep(0.1)
+        quit_ok = "bochs: quit with Ctrl-]" in self.screen()
+        self.tmux("kill-server", check=False)
+        return quit_ok
+
+    def diagnosis(self):
+        return ("--- tail of %s ---\n%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
+                "--- Bochs' screen (tmux capture-pane) ---\n%s"
+                % (os.path.relpath(self.serial, ROOT), tail(self.serial),
+                   os.path.relpath(self.log, ROOT), tail(self.log),
+                   os.path.relpath(self.console, ROOT), tail(self.console, 8),
+                   "\n".join(l for l in self.screen().splitlines() if l.strip())))
+
+
+def bochs_log_problems(path, expected=()):
+    """The panic and error lines of a Bochs log ('p[' / 'e[' after the
+    tick count), but for those matching a regex in `expected`."""
+    try:
+        with open(path, errors="replace") as f:
+            return [l for l in f if re.match(r"^\d+[pe]\[", l)
+                    and not any(re.search(e, l) for e in expected)]
+    except OSError:
+        return ["(no log file %s)" % path]
+
+
+# Bochs logs, as an error, the #GP that the selftest gp_error_code_in_frame
+# provokes on purpose by loading DS with selector 0x1238 (index 0x247).
+PROVOKED_GP = r"fetch_raw_descriptor: GDT: index \(123f\) 247 > limit"
+
+
+def type_and_check(r, label, b):
+    b.type(TYPED_TEXT)
+    b.keys("Enter", "Up", "BSpace", "C-c", "F1", "Enter")
+    return r.check("%s: keys typed into Bochs' terminal come back on COM1" % label,
+                   b.wait_for(lambda out: ECHO in out, 30), b.diagnosis())
+
+
+def stage_bochs(r):
+    if not have_iso(r, "bochs"):
+        return
+    b = Bochs("bochs", ISO)
+    try:
+        start = time.monotonic()
+        if not r.check("bochs: Bochs boots build/os.iso through GRUB to 'kernel: ready'",
+                       b.wait_line(READY, 90), b.diagnosis()):
+            return
+        print("bochs: Bochs + GRUB: ready %.1f s after launch" % (time.monotonic() - start))
+        check_grub_boot(r, "bochs", b.output(), b.diagnosis())
+        r.check("bochs: the kernel's boot log is on Bochs' screen",
+                b.wait_for(lambda out: READY in b.screen(), 10), b.diagnosis())
+        type_and_check(r, "bochs", b)
+        r.check("bochs: no trap or panic", "trap:" not in b.output() and "panic" not in b.output(),
+                b.diagnosis())
+        r.check("bochs: Ctrl-] quits Bochs and says where COM1 went", b.stop(), b.diagnosis())
+        problems = bochs_log_problems(b.log)
+        r.check("bochs: Bochs' log has no panic or error", not problems,
+                "".join(problems[-10:]) + b.diagnosis())
+    finally:
+        b.stop()
+
+    b = Bochs("bochs-selftest", selftest_iso())
+    try:
+        finished = b.wait_for(lambda out: re.search(r"^selftest: \d+ passed, \d+ failed$", out, re.M), 120)
+        check_selftests(r, "bochs", b.output(), b.diagnosis())
+        if finished:
+            # The kernel tried QEMU's exit port, which Bochs ignores, and went
+            # on to its idle loop: the keyboard must still work.
+            type_and_check(r, "bochs after selftests", b)
+        problems = bochs_log_problems(b.log, expected=[PROVOKED_GP])
+        r.check("bochs: no panic or error in Bochs' log during the selftests but the provoked #GP",
+                not problems,
+                "".join(problems[-10:]) + b.diagnosis())
+    finally:
+        b.stop()
