@@ -1,9 +1,10 @@
 //! Kernel options from the Multiboot command line: `key=value` words.
 //!
 //! QEMU's `-append "hz=250"`, a `multiboot /boot/kernel.elf hz=250` line in
-//! grub.cfg and `make run ARGS="hz=250"` all end up here. Loaders put the
-//! kernel's own path first (GRUB always, QEMU as the image name), so a
-//! first word without `=` is taken as the image and skipped. Anything
+//! grub.cfg and `make run ARGS="hz=250"` all end up here. QEMU puts the
+//! image's file name first (`build/kernel.elf hz=250`), GRUB 2 does not,
+//! so a first word without `=` that looks like a file name (it has a `/`
+//! or a `.`) is taken as the image and skipped. Anything
 //! else that is not a known `key=value` is reported and ignored: a typo
 //! must never stop the kernel or be silently lost.
 //!
@@ -69,7 +70,8 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
     let mut options = Options::default();
     for (i, word) in cmdline.split_ascii_whitespace().enumerate() {
         let Some((key, value)) = word.split_once('=') else {
-            if i > 0 {
+            let image_name = i == 0 && word.contains(['/', '.']);
+            if !image_name {
                 report(Problem::NoValue(word));
             }
             continue;
@@ -119,14 +121,19 @@ mod tests {
 
     #[test]
     fn image_name_may_be_absent() {
+        // GRUB 2 passes only what follows the path on the multiboot line.
         let (o, p) = parse_all("hz=1000");
         assert!(p.is_empty());
         assert_eq!(o.hz, 1000);
+        let (_, p) = parse_all("verbose hz=1000");
+        assert_eq!(p, [Problem::NoValue("verbose")]);
+        let (_, p) = parse_all("kernel.elf hz=1000");
+        assert!(p.is_empty());
     }
 
     #[test]
     fn unknown_and_malformed_words_are_reported_and_skipped() {
-        let (o, p) = parse_all("kernel hz=50 colour=blue verbose hz=abc hz=5");
+        let (o, p) = parse_all("/boot/kernel hz=50 colour=blue verbose hz=abc hz=5");
         assert_eq!(o.hz, 50);
         assert_eq!(
             p,
@@ -141,10 +148,10 @@ mod tests {
 
     #[test]
     fn fault_names_are_checked() {
-        let (o, p) = parse_all("k fault=gpf");
+        let (o, p) = parse_all("fault=gpf");
         assert!(p.is_empty());
         assert_eq!(o.fault, Some("gpf"));
-        let (o, p) = parse_all("k fault=melt");
+        let (o, p) = parse_all("fault=melt");
         assert_eq!(o.fault, None);
         assert_eq!(p, [Problem::BadValue { key: "fault", value: "melt" }]);
         let m = p[0].to_string();
