@@ -18,6 +18,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("hz", "timer interrupts per second, 19-10000 (default 100)"),
     ("test", "run the in-kernel tests: all, or one test's name"),
     ("fault", "raise an exception after boot: divide breakpoint overflow opcode gpf pagefault stackoverflow vector99 panic"),
+    ("init", "run a built-in user program in ring 3 after boot (init=help lists them)"),
 ];
 
 /// Valid `fault=` names (src/faults.rs raises them).
@@ -30,11 +31,12 @@ pub struct Options<'a> {
     pub hz: u32,
     pub test: Option<&'a str>,
     pub fault: Option<&'a str>,
+    pub init: Option<&'a str>,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { hz: crate::pit::DEFAULT_HZ, test: None, fault: None }
+        Options { hz: crate::pit::DEFAULT_HZ, test: None, fault: None, init: None }
     }
 }
 
@@ -86,6 +88,8 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
             "test" => report(bad()),
             "fault" if FAULTS.contains(&value) => options.fault = Some(value),
             "fault" => report(bad()),
+            "init" if !value.is_empty() => options.init = Some(value),
+            "init" => report(bad()),
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -161,7 +165,7 @@ mod tests {
     #[test]
     fn messages_say_what_was_ignored_and_what_is_known() {
         let m = Problem::Unknown("colour=blue").to_string();
-        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault=");
+        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init=");
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
     }

@@ -51,6 +51,14 @@ pub fn init() -> bool {
     present
 }
 
+/// Writes raw bytes (a user program's output, not necessarily UTF-8).
+pub fn write_bytes(bytes: &[u8]) {
+    without_interrupts(|| {
+        let mut console = CONSOLE.lock();
+        bytes.iter().for_each(|&b| console.write_byte(b));
+    });
+}
+
 #[doc(hidden)]
 pub fn _print(args: fmt::Arguments) {
     without_interrupts(|| {

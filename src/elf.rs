@@ -7,7 +7,13 @@
 //! where. ELF specification: System V ABI, chapter 4 and 5 (ELF header,
 //! program headers); the i386 supplement for EM_386.
 
-use crate::paging::{user_range_ok, USER_START};
+use crate::paging::{USER_PROGRAM, USER_START};
+
+/// Whether `[start, start + len)` fits in the program part of the user
+/// region (below the stack and its guard page).
+fn in_program_area(start: u32, len: u32) -> bool {
+    start.checked_add(len).is_some_and(|end| start >= USER_PROGRAM.start && end <= USER_PROGRAM.end)
+}
 
 /// One loadable segment: copy `file_size` bytes from `offset` in the file
 /// to `address`, then zero up to `mem_size`.
@@ -47,9 +53,9 @@ impl core::fmt::Display for Error {
         f.write_str(match self {
             Error::NotI386Executable => "ELF file is not a 32-bit i386 executable (ET_EXEC, EM_386)",
             Error::Truncated => "ELF file is truncated",
-            Error::OutsideUserRegion => "a segment or the entry point lies outside the user region 0x00400000-0x007fffff",
+            Error::OutsideUserRegion => "a segment or the entry point lies outside 0x00400000-0x007eefff (the user region below its stack)",
             Error::TooManySegments => "ELF file has more than 8 loadable segments",
-            Error::TooLarge => "flat binary is larger than the user region",
+            Error::TooLarge => "flat binary is larger than the user region below its stack",
         })
     }
 }
@@ -76,7 +82,7 @@ pub fn parse(file: &[u8]) -> Result<Image, Error> {
     let mut segments = [None; MAX_SEGMENTS];
     if !file.starts_with(ELF_MAGIC) {
         let size = u32::try_from(file.len()).map_err(|_| Error::TooLarge)?;
-        if !user_range_ok(USER_START, size) {
+        if !in_program_area(USER_START, size) {
             return Err(Error::TooLarge);
         }
         segments[0] = Some(Segment { address: USER_START, offset: 0, file_size: size, mem_size: size });
@@ -107,7 +113,7 @@ pub fn parse(file: &[u8]) -> Result<Image, Error> {
             file_size: u32_at(file, ph + 16)?,
             mem_size: u32_at(file, ph + 20)?,
         };
-        if segment.file_size > segment.mem_size || !user_range_ok(segment.address, segment.mem_size) {
+        if segment.file_size > segment.mem_size || !in_program_area(segment.address, segment.mem_size) {
             return Err(Error::OutsideUserRegion);
         }
         let end = segment.offset.checked_add(segment.file_size).ok_or(Error::Truncated)?;

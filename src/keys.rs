@@ -100,6 +100,25 @@ impl fmt::Display for Echo {
     }
 }
 
+/// The bytes a program reading the keyboard gets for a key, as a Linux
+/// terminal would give them: a character's UTF-8, Enter as `\n`, the
+/// arrows as the VT100 sequences ESC [ A..D. Other keys give no bytes.
+pub fn bytes(key: Key) -> ([u8; 4], usize) {
+    let mut out = [0u8; 4];
+    let arrow = |c: u8| ([0x1B, b'[', c, 0], 3);
+    match key {
+        Key::Char(c) => {
+            let len = c.encode_utf8(&mut out).len();
+            (out, len)
+        }
+        Key::Named(KeyCode::ArrowUp) => arrow(b'A'),
+        Key::Named(KeyCode::ArrowDown) => arrow(b'B'),
+        Key::Named(KeyCode::ArrowRight) => arrow(b'C'),
+        Key::Named(KeyCode::ArrowLeft) => arrow(b'D'),
+        Key::Named(_) | Key::Unknown { .. } => (out, 0),
+    }
+}
+
 /// Short names where the `pc-keyboard` variant name is not what the key
 /// says on it; every other key is echoed by its variant name (`<F1>`,
 /// `<Home>`, `<PageUp>`).
@@ -208,6 +227,17 @@ mod tests {
     fn pause_sequence_is_one_named_key() {
         let keys = decode(&[0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5, A]);
         assert_eq!(keys, [Key::Named(KeyCode::PauseBreak), Key::Char('a')]);
+    }
+
+    #[test]
+    fn bytes_for_reading_programs() {
+        let b = |k| { let (buf, n) = bytes(k); buf[..n].to_vec() };
+        assert_eq!(b(Key::Char('a')), b"a");
+        assert_eq!(b(Key::Char('\n')), b"\n");
+        assert_eq!(b(Key::Char('\u{e9}')), "\u{e9}".as_bytes());
+        assert_eq!(b(Key::Named(KeyCode::ArrowUp)), b"\x1b[A");
+        assert_eq!(b(Key::Named(KeyCode::F1)), b"");
+        assert_eq!(b(Key::Unknown { prefix: None, code: 0x59 }), b"");
     }
 
     #[test]

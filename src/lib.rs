@@ -40,6 +40,8 @@ pub mod faults;
 #[cfg(target_os = "none")]
 pub mod keyboard;
 #[cfg(target_os = "none")]
+pub mod programs;
+#[cfg(target_os = "none")]
 pub mod selftest;
 #[cfg(target_os = "none")]
 pub mod serial;
@@ -47,5 +49,7 @@ pub mod serial;
 pub mod stubs;
 #[cfg(target_os = "none")]
 pub mod trap;
+#[cfg(target_os = "none")]
+pub mod user;
 #[cfg(target_os = "none")]
 pub mod vga;

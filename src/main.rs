@@ -10,7 +10,8 @@
 
 use irqkernel::vectors::{irq_vector, ERROR_CODE_VECTORS, IRQ_KEYBOARD, IRQ_TIMER, PIC_MASTER_BASE, PIC_SLAVE_BASE};
 use irqkernel::{
-    cmdline, console, cpu, faults, gdt, idt, keyboard, multiboot, paging, pic, pit, print, println, selftest, trap, tss,
+    cmdline, console, cpu, faults, gdt, idt, keyboard, multiboot, paging, pic, pit, print, println, programs, selftest,
+    trap, tss, user,
 };
 
 core::arch::global_asm!(include_str!("../boot/boot.s"));
@@ -75,6 +76,7 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         options.hz, divisor, actual_mhz / 1000, actual_mhz % 1000
     );
 
+    user::init();
     keyboard::init();
     println!(
         "keyboard: i8042 on IRQ {} (vector {:#04x}), scancode set 1, US layout, queue of {} keys",
@@ -90,7 +92,45 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if let Some(name) = options.fault {
         faults::raise(name);
     }
+    // SAFETY: the loader's module list and files are intact (nothing has
+    // been written over the memory the loader used).
+    let modules = unsafe { info.modules() };
+    run_user_program(options.init, modules);
     idle()
+}
+
+/// Runs the program named by `init=`, or else the first Multiboot module,
+/// in ring 3; reports how it ended. Without either, does nothing.
+fn run_user_program(init: Option<&str>, modules: &[multiboot::Module]) {
+    let (what, file): (&str, &[u8]) = match (init, modules.first()) {
+        (Some(name), _) => match programs::find(name) {
+            Some(code) => (name, code),
+            None => {
+                print!("user: no built-in program '{name}'; programs:");
+                programs::all().iter().for_each(|(n, _)| print!(" {n}"));
+                println!();
+                return;
+            }
+        },
+        (None, Some(module)) => {
+            if module.end < module.start || module.end > paging::USER_START {
+                println!("user: module at {:#010x}-{:#010x} is not in kernel memory below the user region, ignored", module.start, module.end);
+                return;
+            }
+            // SAFETY: the loader put the module there, in identity-mapped
+            // kernel memory (checked above) that nothing else uses.
+            ("module", unsafe { core::slice::from_raw_parts(module.start as usize as *const u8, (module.end - module.start) as usize) })
+        }
+        (None, None) => return,
+    };
+    println!("user: starting {what} ({} bytes) in ring 3 at {:#010x}", file.len(), paging::USER_START);
+    match user::run(file) {
+        Ok(user::Exit::Exited(status)) => println!("user: exit {status}"),
+        Ok(user::Exit::Killed(vector)) => {
+            println!("user: killed by {}", irqkernel::vectors::exception_name(vector).map_or("?", |n| n.0))
+        }
+        Err(error) => println!("user: cannot load {what}: {error}"),
+    }
 }
 
 /// The idle loop: echo queued keys; when there are none, sleep until the

@@ -58,7 +58,30 @@ impl core::fmt::Display for BadMagic {
     }
 }
 
+/// One entry of the module list (`mods_addr`): a file the loader put in
+/// memory (QEMU's -initrd, GRUB's `module` line).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Module {
+    pub start: u32,
+    pub end: u32,
+    pub string: u32,
+    pub reserved: u32,
+}
+
 impl Info {
+    /// The modules the loader passed.
+    ///
+    /// # Safety
+    /// As for `cmdline`: the loader's list at `mods_addr` must be intact.
+    pub unsafe fn modules(&self) -> &'static [Module] {
+        if !self.flags().contains(InfoFlags::MODULES) || self.mods_count == 0 {
+            return &[];
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { core::slice::from_raw_parts(self.mods_addr as usize as *const Module, self.mods_count as usize) }
+    }
+
     pub fn flags(&self) -> InfoFlags {
         InfoFlags::from_bits_truncate(self.flags)
     }

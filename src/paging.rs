@@ -10,7 +10,9 @@
 //!   is the lowest page of the boot stack (a kernel stack overflow faults
 //!   there instead of silently overwriting what lies below the stack).
 //! - 0x00400000-0x007FFFFF: the user region, present and writable from
-//!   ring 3. User programs are loaded here.
+//!   ring 3. Programs are loaded at its start; the user stack is its top
+//!   64 KiB, with an unmapped guard page below it, so a runaway stack
+//!   faults instead of growing into the program's own code.
 //! - everything above: not mapped.
 //!
 //! The table arithmetic is pure and host-tested; `init` loads CR3 and
@@ -35,14 +37,21 @@ pub const TABLE_SPAN: u32 = 1024 * PAGE_SIZE;
 /// The user region: one page table's worth, starting at 4 MiB.
 pub const USER_START: u32 = 0x0040_0000;
 pub const USER_END: u32 = 0x0080_0000;
+/// The user stack: ESP starts at USER_END and may grow down 64 KiB.
+pub const USER_STACK_SIZE: u32 = 64 * 1024;
+/// The unmapped page below the user stack.
+pub const USER_STACK_GUARD: u32 = USER_END - USER_STACK_SIZE - PAGE_SIZE;
 
-/// Whether `[start, start + len)` lies inside the user region: what a
-/// system call checks before touching a pointer from ring 3.
+/// The two mapped parts of the user region: program, then stack.
+pub const USER_PROGRAM: core::ops::Range<u32> = USER_START..USER_STACK_GUARD;
+pub const USER_STACK: core::ops::Range<u32> = USER_STACK_GUARD + PAGE_SIZE..USER_END;
+
+/// Whether `[start, start + len)` lies inside one mapped part of the user
+/// region: what a system call checks before touching a pointer from
+/// ring 3 (and the loader before copying a segment).
 pub fn user_range_ok(start: u32, len: u32) -> bool {
-    match start.checked_add(len) {
-        Some(end) => start >= USER_START && end <= USER_END,
-        None => false,
-    }
+    let Some(end) = start.checked_add(len) else { return false };
+    [USER_PROGRAM, USER_STACK].iter().any(|part| start >= part.start && end <= part.end)
 }
 
 /// The page-table entry for identity-mapped address `address`, given the
@@ -98,10 +107,10 @@ mod hw {
     }
 
     /// Builds the tables and enables paging. `guard` is the page left
-    /// unmapped below the boot stack. Returns the directory's address
+    /// unmapped below the boot stack (the user stack's guard is fixed). Returns the directory's address
     /// (the CR3 value), which the double-fault TSS also needs.
     pub fn init(guard: u32) -> u32 {
-        let unmapped = [0, guard];
+        let unmapped = [0, guard, USER_STACK_GUARD];
         // SAFETY: boot path, before interrupts: nothing else uses the
         // tables. They are statics, so their addresses stay valid for CR3.
         unsafe {
@@ -140,10 +149,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_user_stack_guard_page_is_no_user_memory() {
+        assert_eq!(USER_STACK_GUARD, 0x007E_F000);
+        assert!(user_range_ok(USER_STACK_GUARD - 4, 4));
+        assert!(!user_range_ok(USER_STACK_GUARD, 1));
+        assert!(!user_range_ok(USER_STACK_GUARD - 4, 8));
+        assert!(!user_range_ok(USER_START, USER_END - USER_START));
+        assert!(user_range_ok(USER_STACK_GUARD + PAGE_SIZE, USER_STACK_SIZE));
+        assert_eq!(identity_entry(USER_STACK_GUARD, &[0, USER_STACK_GUARD]), 0);
+    }
+
+    #[test]
     fn user_region_bounds() {
         assert!(user_range_ok(USER_START, 1));
         assert!(user_range_ok(USER_END - 4, 4));
-        assert!(user_range_ok(USER_START, USER_END - USER_START));
         assert!(!user_range_ok(USER_END - 4, 5));
         assert!(!user_range_ok(USER_START - 1, 2));
         assert!(!user_range_ok(0x0010_0000, 16)); // kernel image

@@ -69,6 +69,18 @@ impl<T: Copy, const N: usize> Ring<T, N> {
         Ok(())
     }
 
+    /// The oldest item, left in place. Only the consumer may call this.
+    pub fn peek(&self) -> Option<T> {
+        let tail = self.tail.load(Ordering::Relaxed);
+        let head = self.head.load(Ordering::Acquire);
+        if head == tail {
+            return None;
+        }
+        // SAFETY: as in `pop`: the slot is published and not reused until
+        // tail moves past it, which only this consumer does.
+        Some(unsafe { (*self.slots.get())[tail % N].assume_init() })
+    }
+
     /// Removes the oldest item. Only one consumer may call this.
     pub fn pop(&self) -> Option<T> {
         let tail = self.tail.load(Ordering::Relaxed);
@@ -101,6 +113,8 @@ mod tests {
         assert!(r.is_empty());
         r.push(1).unwrap();
         r.push(2).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.peek(), Some(1));
         assert_eq!(r.len(), 2);
         assert_eq!(r.pop(), Some(1));
         assert_eq!(r.pop(), Some(2));

@@ -22,7 +22,7 @@ use crate::pic::{self, Delivery};
 use crate::trapframe::TrapFrame;
 use crate::vectors::{self, NUM_VECTORS};
 use crate::errcode::Decoded;
-use crate::{console, cpu, gdt, idt, println, stubs, tss};
+use crate::{console, cpu, gdt, idt, println, stubs, tss, user};
 
 /// An interrupt handler. It may read and change the interrupted state
 /// (the frame is restored from memory on the way out).
@@ -71,12 +71,16 @@ static IDT: spin::Once<idt::Idt> = spin::Once::new();
 
 /// Builds and loads the IDT: an interrupt gate to every vector's stub,
 /// except #DF, which is a task gate to `double_fault_tss` so that it runs
-/// on a stack of its own. Call after `gdt::init` and `tss::init` (the
+/// on a stack of its own. Only the system-call gate (0x80) has DPL 3:
+/// `int n` from ring 3 on any other vector raises #GP. Call after `gdt::init` and `tss::init` (the
 /// gates name their selectors), with interrupts off.
 pub fn init(double_fault_tss: u16) -> &'static idt::Idt {
     let table = IDT.call_once(|| {
         let mut table = idt::Idt::new(stubs::stub_table(), gdt::KERNEL_CODE);
         table.0[usize::from(vectors::DOUBLE_FAULT)] = idt::Gate::task(double_fault_tss);
+        let syscall_stub = table.0[usize::from(vectors::SYSCALL)].offset();
+        table.0[usize::from(vectors::SYSCALL)] =
+            idt::Gate::new(syscall_stub, gdt::KERNEL_CODE, idt::GateType::Interrupt32, idt::Ring::User);
         table
     });
     // SAFETY: every gate leads to its vector's stub (which hands the frame
@@ -129,6 +133,11 @@ fn dispatch_irq(irq: u8, frame: &mut TrapFrame) {
 
 fn default_exception(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
+    if frame.ring() == 3 {
+        // A user program faulted: report it, stop it, keep the kernel up.
+        report(frame, false);
+        user::kill(frame);
+    }
     if vectors::resumes(vector) || vector == vectors::NMI {
         report(frame, false);
         println!("trap: resumed at eip={:#010x}", frame.eip);
