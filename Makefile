@@ -22,7 +22,7 @@ endif
 
 QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
 
-.PHONY: all kernel run debug test unit clean help setup-rust setup-qemu
+.PHONY: all kernel run debug test unit bench clean help setup-rust setup-qemu
 
 all: kernel
 
@@ -31,6 +31,7 @@ help:
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
 	@echo "make debug      like run, but QEMU waits for GDB on localhost:1234"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
+	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -64,3 +65,15 @@ test: kernel setup-qemu
 clean:
 	cargo clean
 	rm -rf build com1.out
+
+# make bench: the interrupt-path benchmark (src/bench.rs) in QEMU/TCG,
+# headless. The table goes to the terminal, all of COM1 to com1.out.
+# BENCH=N sets the iterations per batch (BENCH=quick for a smoke run).
+BENCH ?= 100000
+
+bench: kernel setup-qemu
+	@rm -f com1.out
+	@status=0; timeout 600 $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL) -append "bench=$(BENCH)" || status=$$?; \
+	sed -n '/^== bench results/,$$p' com1.out; \
+	if [ $$status -ne 33 ]; then echo "make bench: QEMU exited with status $$status (33 = done); see com1.out"; tail -5 com1.out; exit 1; fi

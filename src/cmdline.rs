@@ -16,6 +16,7 @@ use core::fmt;
 pub const KNOWN: &[(&str, &str)] = &[
     ("hz", "timer interrupts per second, 19-10000 (default 100)"),
     ("test", "run the in-kernel tests: all, or one test's name"),
+    ("bench", "run the benchmark after boot: quick, or iterations per batch 1-10000000"),
 ];
 
 /// The parsed options; defaults where an option was absent or invalid.
@@ -23,11 +24,13 @@ pub const KNOWN: &[(&str, &str)] = &[
 pub struct Options<'a> {
     pub hz: u32,
     pub test: Option<&'a str>,
+    /// `bench=`: iterations per batch (src/bench.rs), None = no benchmark.
+    pub bench: Option<u32>,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { hz: crate::pit::DEFAULT_HZ, test: None }
+        Options { hz: crate::pit::DEFAULT_HZ, test: None, bench: None }
     }
 }
 
@@ -76,6 +79,10 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
             },
             "test" if !value.is_empty() => options.test = Some(value),
             "test" => report(bad()),
+            "bench" => match crate::bench_stats::parse_iterations(value) {
+                Some(n) => options.bench = Some(n),
+                None => report(bad()),
+            },
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -103,10 +110,12 @@ mod tests {
 
     #[test]
     fn known_options() {
-        let (o, p) = parse_all("build/kernel.elf hz=250 test=all");
+        let (o, p) = parse_all("build/kernel.elf hz=250 test=all bench=quick");
         assert!(p.is_empty());
         assert_eq!(o.hz, 250);
         assert_eq!(o.test, Some("all"));
+        assert_eq!(o.bench, Some(crate::bench_stats::QUICK_ITERATIONS));
+        assert_eq!(parse_all("bench=0").1, [Problem::BadValue { key: "bench", value: "0" }]);
     }
 
     #[test]
@@ -134,7 +143,7 @@ mod tests {
     #[test]
     fn messages_say_what_was_ignored_and_what_is_known() {
         let m = Problem::Unknown("colour=blue").to_string();
-        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=");
+        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= bench=");
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
     }

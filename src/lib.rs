@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+pub mod bench_stats;
 pub mod cmdline;
 pub mod gdt;
 pub mod idt;
@@ -26,6 +27,10 @@ pub mod ring;
 pub mod trapframe;
 pub mod vectors;
 
+#[cfg(target_os = "none")]
+pub mod bench;
+#[cfg(target_os = "none")]
+pub mod bench_stubs;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]

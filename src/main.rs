@@ -9,7 +9,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 use irqkernel::vectors::{irq_vector, ERROR_CODE_VECTORS, IRQ_KEYBOARD, IRQ_TIMER, PIC_MASTER_BASE, PIC_SLAVE_BASE};
-use irqkernel::{cmdline, console, cpu, gdt, idt, keyboard, multiboot, pic, pit, print, println, selftest, trap};
+use irqkernel::{bench, cmdline, console, cpu, gdt, idt, keyboard, multiboot, pic, pit, print, println, selftest, trap};
 
 core::arch::global_asm!(include_str!("../boot/boot.s"));
 
@@ -69,6 +69,9 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     cpu::enable_interrupts();
     println!("kernel: ready");
 
+    if let Some(iterations) = options.bench {
+        bench::run(iterations, options.hz);
+    }
     if let Some(which) = options.test {
         selftest::run(which);
     }

@@ -8,6 +8,8 @@ Stages (all by default; name some to run only those):
   e2e       the release kernel booted headless, keys typed through the
             QEMU monitor, the echo read back from COM1
   badinput  unknown options, unknown test names, a wrong Multiboot magic
+  bench     make bench's mode once, short (bench=quick): every line of the
+            report present and well-formed; timings are never asserted
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 
+from bench_stage import stage_bench
 from harness import ROOT, Qemu, Results
 
 READY = "kernel: ready"
@@ -84,7 +87,7 @@ def stage_badinput(r):
         ok = q.wait_line(READY, 60)
         out = q.output()
         r.check("badinput: unknown option reported, kernel still ready",
-                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=" in out,
+                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= bench=" in out,
                 q.diagnosis())
         r.check("badinput: bad hz value reported and the later valid one used",
                 "cmdline: bad value '5' for hz=" in out and "pit: channel 0 at 250 Hz" in out, q.diagnosis())
@@ -115,7 +118,8 @@ def stage_badinput(r):
         q.stop()
 
 
-STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput}
+STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
+          "bench": stage_bench}
 
 
 def main(argv):
