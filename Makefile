@@ -28,7 +28,7 @@ ISO       := build/os.iso
 # no options), hz1000 or selftest. GRUB cannot take ARGS from make.
 ENTRY     ?=
 
-.PHONY: all kernel iso run run-iso bochs debug test unit clean help \
+.PHONY: all kernel iso run run-iso bochs debug test unit bench clean help \
         setup-rust setup-qemu setup-grub setup-bochs
 
 all: kernel
@@ -41,6 +41,7 @@ help:
 	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
 	@echo "make bochs      boot $(ISO) in Bochs in this terminal; COM1 goes to com1.out; Ctrl-] quits"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
+	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -94,3 +95,15 @@ test: kernel iso setup-qemu setup-bochs
 clean:
 	cargo clean
 	rm -rf build com1.out
+
+# make bench: the interrupt-path benchmark (src/bench.rs) in QEMU/TCG,
+# headless. The table goes to the terminal, all of COM1 to com1.out.
+# BENCH=N sets the iterations per batch (BENCH=quick for a smoke run).
+BENCH ?= 100000
+
+bench: kernel setup-qemu
+	@rm -f com1.out
+	@status=0; timeout 600 $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL) -append "bench=$(BENCH)" || status=$$?; \
+	sed -n '/^== bench results/,$$p' com1.out; \
+	if [ $$status -ne 33 ]; then echo "make bench: QEMU exited with status $$status (33 = done); see com1.out"; tail -5 com1.out; exit 1; fi

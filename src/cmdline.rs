@@ -19,6 +19,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("test", "run the in-kernel tests: all, or one test's name"),
     ("fault", "raise an exception after boot: divide breakpoint overflow opcode gpf pagefault stackoverflow vector99 panic"),
     ("init", "run a built-in user program in ring 3 after boot (init=help lists them)"),
+    ("bench", "run the benchmark after boot: quick, or iterations per batch 1-10000000"),
 ];
 
 /// Valid `fault=` names (src/faults.rs raises them).
@@ -32,11 +33,13 @@ pub struct Options<'a> {
     pub test: Option<&'a str>,
     pub fault: Option<&'a str>,
     pub init: Option<&'a str>,
+    /// `bench=`: iterations per batch (src/bench.rs), None = no benchmark.
+    pub bench: Option<u32>,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { hz: crate::pit::DEFAULT_HZ, test: None, fault: None, init: None }
+        Options { hz: crate::pit::DEFAULT_HZ, test: None, fault: None, init: None, bench: None }
     }
 }
 
@@ -90,6 +93,10 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
             "fault" => report(bad()),
             "init" if !value.is_empty() => options.init = Some(value),
             "init" => report(bad()),
+            "bench" => match crate::bench_stats::parse_iterations(value) {
+                Some(n) => options.bench = Some(n),
+                None => report(bad()),
+            },
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -117,10 +124,12 @@ mod tests {
 
     #[test]
     fn known_options() {
-        let (o, p) = parse_all("build/kernel.elf hz=250 test=all");
+        let (o, p) = parse_all("build/kernel.elf hz=250 test=all bench=quick");
         assert!(p.is_empty());
         assert_eq!(o.hz, 250);
         assert_eq!(o.test, Some("all"));
+        assert_eq!(o.bench, Some(crate::bench_stats::QUICK_ITERATIONS));
+        assert_eq!(parse_all("bench=0").1, [Problem::BadValue { key: "bench", value: "0" }]);
     }
 
     #[test]
@@ -165,7 +174,7 @@ mod tests {
     #[test]
     fn messages_say_what_was_ignored_and_what_is_known() {
         let m = Problem::Unknown("colour=blue").to_string();
-        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init=");
+        assert_eq!(m, "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench=");
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
     }

@@ -15,6 +15,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+pub mod bench_stats;
 pub mod cmdline;
 pub mod elf;
 pub mod errcode;
@@ -31,6 +32,10 @@ pub mod trapframe;
 pub mod tss;
 pub mod vectors;
 
+#[cfg(target_os = "none")]
+pub mod bench;
+#[cfg(target_os = "none")]
+pub mod bench_stubs;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]

@@ -10,7 +10,7 @@
 
 use irqkernel::vectors::{irq_vector, ERROR_CODE_VECTORS, IRQ_KEYBOARD, IRQ_TIMER, PIC_MASTER_BASE, PIC_SLAVE_BASE};
 use irqkernel::{
-    cmdline, console, cpu, faults, gdt, idt, keyboard, multiboot, paging, pic, pit, print, println, programs, selftest,
+    bench, cmdline, console, cpu, faults, gdt, idt, keyboard, multiboot, paging, pic, pit, print, println, programs, selftest,
     trap, tss, user,
 };
 
@@ -86,6 +86,9 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     cpu::enable_interrupts();
     println!("kernel: ready");
 
+    if let Some(iterations) = options.bench {
+        bench::run(iterations, options.hz);
+    }
     if let Some(which) = options.test {
         selftest::run(which);
     }

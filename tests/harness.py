@@ -134,9 +134,12 @@ class Qemu:
         return text[text.find(command) + len(command):].rsplit("(qemu)", 1)[0]
 
     def screen(self):
-        """The VGA text screen, read from guest memory at 0xB8000."""
+        """The text in the VGA text buffer (guest memory 0xB8000-0xBFFFF),
+        row by row. The kernel scrolls by moving the CRTC start address
+        (src/vga.rs), so the visible screen is a 25-row window somewhere in
+        this buffer; the text it shows is all here, in order."""
         self.query("info version")  # drain the greeting and older replies
-        dump = self.query("xp /2000hx 0xb8000")
+        dump = self.query("xp /16384hx 0xb8000")
         cells = [int(v, 16) for line in dump.splitlines() if ":" in line
                  for v in line.split(":", 1)[1].split()]
         chars = "".join(chr(c & 0xFF) if 32 <= (c & 0xFF) < 127 else " " for c in cells)

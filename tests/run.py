@@ -13,6 +13,8 @@ Stages (all by default; name some to run only those):
   iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
             tmux into its terminal display (tests/emulators.py)
+  bench     make bench's mode once, short (bench=quick): every line of the
+            report present and well-formed; timings are never asserted
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
@@ -24,6 +26,7 @@ import sys
 
 from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
+from bench_stage import stage_bench
 from harness import ROOT, Qemu, Results
 
 READY = "kernel: ready"
@@ -91,7 +94,7 @@ def stage_badinput(r):
         ok = q.wait_line(READY, 60)
         out = q.output()
         r.check("badinput: unknown option reported, kernel still ready",
-                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test=" in out,
+                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench=" in out,
                 q.diagnosis())
         r.check("badinput: bad hz value reported and the later valid one used",
                 "cmdline: bad value '5' for hz=" in out and "pit: channel 0 at 250 Hz" in out, q.diagnosis())
@@ -123,7 +126,8 @@ def stage_badinput(r):
 
 
 STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults, "iso": stage_iso, "bochs": stage_bochs}
+          "faults": stage_faults, "iso": stage_iso, "bochs": stage_bochs,
+          "bench": stage_bench}
 
 
 def main(argv):
