@@ -27,9 +27,15 @@ ISO       := build/os.iso
 # Which boot/grub.cfg menu entry the image boots: irqkernel (the first,
 # no options), hz1000 or selftest. GRUB cannot take ARGS from make.
 ENTRY     ?=
+# A user program for make run to load as a Multiboot module (flat binary
+# or ELF32, see README "System calls"), e.g. INITRD=build/hello.bin.
+INITRD    ?=
+ifneq ($(INITRD),)
+INITRD_OPT := -initrd $(INITRD)
+endif
 
 .PHONY: all kernel iso run run-iso bochs debug test unit bench clean help \
-        setup-rust setup-qemu setup-grub setup-bochs
+        setup-rust setup-qemu setup-grub setup-bochs setup-user user-programs
 
 all: kernel
 
@@ -40,6 +46,9 @@ help:
 	@echo "make iso        a GRUB CD image of the kernel at $(ISO) (ENTRY=hz1000 or selftest picks a menu entry)"
 	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
 	@echo "make bochs      boot $(ISO) in Bochs in this terminal; COM1 goes to com1.out; Ctrl-] quits"
+	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
+	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
+	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make clean      remove build/, target/ and com1.out"
@@ -56,6 +65,21 @@ setup-grub:
 setup-bochs:
 	@tests/setup.sh bochs
 
+setup-user:
+	@tests/setup.sh user
+
+# The example user program, in both forms the kernel loads.
+build/hello.bin: tests/user/hello.asm setup-user
+	@mkdir -p build
+	nasm -f bin -o $@ $<
+
+build/hello.elf: tests/user/hello.asm setup-user
+	@mkdir -p build
+	nasm -f elf32 -o build/hello.o $<
+	ld -m elf_i386 -N -Ttext=0x00400000 -e _start -o $@ build/hello.o
+
+user-programs: build/hello.bin build/hello.elf
+
 # Cargo decides what is out of date; this rule always asks it.
 kernel: setup-rust
 	cargo kbuild --release
@@ -70,7 +94,7 @@ iso: kernel setup-grub
 
 run: kernel setup-qemu
 	@echo "QEMU: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
-	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)"
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT)
 
 run-iso: iso setup-qemu
 	@echo "QEMU boots $(ISO) through GRUB: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
@@ -84,12 +108,12 @@ bochs: iso setup-bochs
 
 debug: kernel setup-qemu
 	@echo "QEMU waits for GDB: gdb $(KERNEL) -ex 'target remote localhost:1234'"
-	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" -s -S
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT) -s -S
 
 unit: setup-rust
 	cargo test --lib
 
-test: kernel iso setup-qemu setup-bochs
+test: kernel iso user-programs setup-qemu setup-bochs
 	python3 tests/run.py
 
 clean:

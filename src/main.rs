@@ -109,7 +109,10 @@ fn run_user_program(init: Option<&str>, modules: &[multiboot::Module]) {
         (Some(name), _) => match programs::find(name) {
             Some(code) => (name, code),
             None => {
-                print!("user: no built-in program '{name}'; programs:");
+                if name != "help" {
+                    print!("user: no built-in program '{name}'; ");
+                }
+                print!("user: built-in programs:");
                 programs::all().iter().for_each(|(n, _)| print!(" {n}"));
                 println!();
                 return;
@@ -126,7 +129,7 @@ fn run_user_program(init: Option<&str>, modules: &[multiboot::Module]) {
         }
         (None, None) => return,
     };
-    println!("user: starting {what} ({} bytes) in ring 3 at {:#010x}", file.len(), paging::USER_START);
+    println!("user: starting {what} ({} bytes)", file.len());
     match user::run(file) {
         Ok(user::Exit::Exited(status)) => println!("user: exit {status}"),
         Ok(user::Exit::Killed(vector)) => {

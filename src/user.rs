@@ -217,6 +217,12 @@ fn load(file: &[u8], image: &elf::Image) {
 pub fn run(file: &[u8]) -> Result<Exit, elf::Error> {
     let image = elf::parse(file)?;
     load(file, &image);
+    crate::println!(
+        "user: {} loaded, entry {:#010x}, stack top {:#010x}, ring 3 with IF=1 IOPL=0",
+        if image.elf { "ELF32 executable" } else { "flat binary" },
+        image.entry,
+        USER_END
+    );
     RUNNING.store(true, Ordering::Relaxed);
     // SAFETY: the program is in the user region and the stack at its top;
     // ring 3 can reach nothing else. The kernel state user_enter saves is

@@ -10,6 +10,8 @@ Stages (all by default; name some to run only those):
   badinput  unknown options, unknown test names, a wrong Multiboot magic
   faults    every fault= demonstration, NMI, F12 counters, 1,000 fast
             keys, a machine without COM1 (tests/faults_stage.py)
+  user      ring-3 programs and int 0x80: hello, echo, every hostile
+            program, bad pointers, NASM modules (tests/user_stage.py)
   iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
             tmux into its terminal display (tests/emulators.py)
@@ -28,6 +30,7 @@ from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
 from harness import ROOT, Qemu, Results
+from user_stage import stage_user
 
 READY = "kernel: ready"
 
@@ -126,7 +129,7 @@ def stage_badinput(r):
 
 
 STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults, "iso": stage_iso, "bochs": stage_bochs,
+          "faults": stage_faults, "user": stage_user, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench}
 
 

@@ -73,13 +73,19 @@ setup_bochs() {
          python3 python3
 }
 
-[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs ..."
+setup_user() {
+    need nasm nasm \
+         binutils ld
+}
+
+[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user ..."
 for part in "$@"; do
     case "$part" in
         rust) setup_rust ;;
         qemu) setup_qemu ;;
         grub) setup_grub ;;
         bochs) setup_bochs ;;
-        *) die "unknown part '$part' (rust, qemu, grub, bochs)" ;;
+        user) setup_user ;;
+        *) die "unknown part '$part' (rust, qemu, grub, bochs, user)" ;;
     esac
 done

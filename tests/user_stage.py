@@ -1,0 +1,111 @@
+"""The user stage of make test: programs in ring 3 and system calls.
+
+Well-behaved programs (built-in hello and echo, and the NASM example as a
+flat-binary and as an ELF32 module) must run and exit; hostile programs
+must each be stopped by the CPU with the right report, and the kernel must
+then go back to echoing keys itself."""
+
+import os
+import re
+
+from harness import ROOT, Qemu
+
+READY = "kernel: ready"
+
+
+def echo_after(q, text="back\n"):
+    before = len(q.output())
+    q.type(text)
+    return q.wait_for(lambda out: text in out[before:], 20)
+
+
+# program: (report pattern, mnemonic it is killed by)
+HOSTILE = {
+    "readkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 \[read from a protected page, from ring 3\]", "#PF"),
+    "writekernel": (r"#PF Page Fault \(vector 14\) error code 0x7 \[write to a protected page, from ring 3\]", "#PF"),
+    "intgate": (r"#GP General Protection \(vector 13\) error code 0x10a \[IDT vector 0x21\]", "#GP"),
+    "port": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
+    "cli": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
+    "lidt": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
+    "jumpkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 .*\n  eip=0x00100000 cs=0x001b", "#PF"),
+    "stackoverflow": (r"#PF Page Fault \(vector 14\) error code 0x6 \[write to a not-present page, from ring 3\]"
+                      r"(.*\n)*.*cr2=0x007efffc", "#PF"),
+}
+
+
+def stage_user(r):
+    q = Qemu("user-hello", append="init=hello")
+    try:
+        ok = q.wait_for(lambda out: "hello from ring 3\nuser: exit 0\n" in out, 30)
+        r.check("user: init=hello writes from ring 3 and exits 0", ok, q.diagnosis())
+        r.check("user: after exit the kernel echoes keys again", echo_after(q), q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("user-echo", append="init=echo")
+    try:
+        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        q.type("Hi there\n")
+        q.sendkeys(["up"])
+        ok = q.wait_for(lambda out: "Hi there\n\x1b[A" in out, 20)
+        r.check("user: init=echo reads keys with read() and writes them with write() "
+                "(Up comes back as ESC [ A, not the kernel's <Up>)", ok, q.diagnosis())
+        q.sendkeys(["ctrl-d"])
+        r.check("user: Ctrl-D ends init=echo with exit 0",
+                q.wait_for(lambda out: "user: exit 0" in out, 20), q.diagnosis())
+        r.check("user: then the kernel's own echo is back", echo_after(q), q.diagnosis())
+    finally:
+        q.stop()
+
+    for name, (pattern, mnemonic) in HOSTILE.items():
+        q = Qemu("user-" + name, append="init=" + name)
+        try:
+            ok = q.wait_for(lambda out: "user: killed by %s\n" % mnemonic in out, 30)
+            out = q.output()
+            r.check("user: %s is stopped with 'user: killed by %s'" % (name, mnemonic), ok, q.diagnosis())
+            r.check("user: %s report names the cause and shows ring 3 and the user stack" % name,
+                    re.search(pattern, out) is not None and " ring 3\n" in out
+                    and "the CPU pushed user ss=0x0023" in out, q.diagnosis())
+            r.check("user: after %s the kernel still echoes keys" % name, echo_after(q), q.diagnosis())
+        finally:
+            q.stop()
+
+    q = Qemu("user-badpointers", append="init=badpointers")
+    try:
+        ok = q.wait_for(lambda out: "user: exit" in out, 30)
+        out = q.output()
+        between = out.split("ring 3 with IF=1 IOPL=0\n", 1)[-1].split("user: exit", 1)[0]
+        r.check("user: kernel pointers, overruns, bad fd and unknown call give -EFAULT, -EBADF, -ENOSYS "
+                "(the program exits 0 only if every check held)", ok and "user: exit 0\n" in out, q.diagnosis())
+        r.check("user: nothing was copied out of kernel memory", between == "", repr(between))
+    finally:
+        q.stop()
+
+    q = Qemu("user-unknown", append="init=nosuch")
+    try:
+        ok = q.wait_for(lambda out: "user: no built-in program 'nosuch'; user: built-in programs: hello echo" in out, 30)
+        r.check("user: an unknown init= name lists the programs, and the kernel goes on",
+                ok and echo_after(q), q.diagnosis())
+    finally:
+        q.stop()
+
+    for kind, path in (("flat binary", "build/hello.bin"), ("ELF32 executable", "build/hello.elf")):
+        q = Qemu("user-module-" + os.path.basename(path), extra=["-initrd", os.path.join(ROOT, path)])
+        try:
+            ok = q.wait_for(lambda out: "user: %s loaded" % kind in out
+                            and "hello from a NASM module\nuser: exit 0\n" in out, 30)
+            r.check("user: NASM program as a Multiboot module (%s) prints and exits 0" % kind, ok, q.diagnosis())
+        finally:
+            q.stop()
+
+    # An x86-64 ELF is refused with a reason, and the kernel goes on.
+    bad = os.path.join(ROOT, "tests", "out", "x86_64.elf")
+    with open("/bin/true", "rb") as src, open(bad, "wb") as dst:
+        dst.write(src.read())
+    q = Qemu("user-module-bad", extra=["-initrd", bad])
+    try:
+        ok = q.wait_for(lambda out: "user: cannot load module: ELF file is not a 32-bit i386 executable" in out, 30)
+        r.check("user: a module that is no i386 executable is refused with the reason", ok and echo_after(q),
+                q.diagnosis())
+    finally:
+        q.stop()
