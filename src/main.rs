@@ -46,8 +46,8 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     let guard = paging::stack_guard();
     let cr3 = paging::init(guard);
     println!(
-        "paging: 0-8 MiB identity-mapped, kernel supervisor-only, user region {:#010x}-{:#010x}; page 0 and stack guard page {:#010x} unmapped",
-        paging::USER_START, paging::USER_END - 1, guard
+        "paging: 0-8 MiB identity-mapped, kernel supervisor-only, user region {:#010x}-{:#010x}; unmapped: page 0, kernel stack guard {:#010x}, user stack guard {:#010x}",
+        paging::USER_START, paging::USER_END - 1, guard, paging::USER_STACK_GUARD
     );
 
     let (ring0_stack, df_stack) = tss::init(cr3);
@@ -57,7 +57,11 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     );
 
     let table = trap::init(tss::DOUBLE_FAULT_TSS);
-    print!("idt: 256 interrupt gates at {:#010x}, limit {:#x}; CPU error code on vectors", table as *const _ as usize, idt::IDT_LIMIT);
+    print!(
+        "idt: 256 gates at {:#010x}, limit {:#x}: interrupt gates, DPL 3 only on 0x80, task gate on 8; CPU error code on vectors",
+        table as *const _ as usize,
+        idt::IDT_LIMIT
+    );
     ERROR_CODE_VECTORS.iter().for_each(|v| print!(" {v}"));
     println!();
 

@@ -130,7 +130,7 @@ class Qemu:
             text = data.decode(errors="replace")
             if command in text and text.rstrip().endswith("(qemu)") and text.index(command) < text.rindex("(qemu)"):
                 break
-        text = data.decode(errors="replace")
+        text = data.decode(errors="replace").replace("\r", "")
         return text[text.find(command) + len(command):].rsplit("(qemu)", 1)[0]
 
     def screen(self):

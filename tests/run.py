@@ -80,6 +80,16 @@ def stage_e2e(r):
         for part in ("gdt:", "idt:", "pic:", "pit:", "keyboard:"):
             r.check("e2e: boot log has a '%s' line before ready" % part,
                     any(l.startswith(part) for l in lines[:ready]), q.diagnosis())
+        regs = q.query("info registers")
+        r.check("e2e: IDTR limit is 256*8-1 (QEMU monitor: info registers)",
+                re.search(r"^IDT=\s+[0-9a-f]{8} 000007ff$", regs, re.M) is not None, regs)
+        r.check("e2e: CS and DS hold the kernel's own selectors",
+                re.search(r"^CS =0008 ", regs, re.M) is not None and re.search(r"^DS =0010 ", regs, re.M) is not None,
+                regs)
+        pic = q.query("info pic")
+        r.check("e2e: the PICs are remapped to 0x20 and 0x28, only IRQ 0 and 1 unmasked (info pic)",
+                re.search(r"pic0: .*imr=fc .*irq_base=20", pic) is not None
+                and re.search(r"pic1: .*imr=ff .*irq_base=28", pic) is not None, pic)
         q.type("Hello, world!\n")
         q.sendkeys(["up", "backspace", "ctrl-c", "f1", "ret"])
         want = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
