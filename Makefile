@@ -89,7 +89,7 @@ kernel: setup-rust
 $(KERNEL): kernel
 
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
-iso: kernel setup-grub
+iso: kernel build/hello.bin setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
 
 run: kernel setup-qemu

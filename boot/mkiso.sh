@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # boot/mkiso.sh ISO [ENTRY]
-# Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf and
-# boot/grub.cfg. ENTRY, a menu entry id from grub.cfg (irqkernel, hz1000,
+# Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf,
+# build/hello.bin (the example user program, if built) and boot/grub.cfg. ENTRY, a menu entry id from grub.cfg (irqkernel, hz1000,
 # selftest), becomes the one GRUB boots; without it, the first entry.
 # `make iso` runs this for build/os.iso; tests/emulators.py for its variant.
 set -euo pipefail
@@ -25,6 +25,8 @@ tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/boot/grub" "$(dirname "$iso")"
 cp "$kernel" "$tree/boot/kernel.elf"
+# The example user program, for the menu entry that loads it as a module.
+if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
 {
     if [ -n "$entry" ]; then echo "set default=$entry"; fi
     cat boot/grub.cfg

@@ -29,12 +29,20 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         cpu::halt_forever();
     }
     // SAFETY: the magic says a Multiboot loader put its info structure at
-    // `info`, in memory the kernel does not overwrite.
-    let info = unsafe { &*(info as usize as *const multiboot::Info) };
-    // SAFETY: as above; the loader's strings live as long as the kernel.
-    let (line, loader) = unsafe { (info.cmdline().unwrap_or(""), info.loader_name().unwrap_or("unnamed loader")) };
-    println!("multiboot: loaded by {loader}, command line \"{line}\"");
-    let options = cmdline::parse(line, |problem| println!("{problem}"));
+    // `info`; paging is still off and this is the only copy taken.
+    let handover = unsafe { multiboot::Handover::copy_from(&*(info as usize as *const multiboot::Info)) };
+    println!("multiboot: loaded by {}, command line \"{}\"", handover.loader, handover.cmdline);
+    if handover.modules > 0 {
+        match handover.module {
+            Some(file) => println!("multiboot: {} module(s); the first ({} bytes) kept as the user program", handover.modules, file.len()),
+            None => println!(
+                "multiboot: first module is {} bytes, larger than the {} bytes kept: ignored",
+                handover.module_too_large.unwrap_or(0),
+                multiboot::MAX_MODULE_BYTES
+            ),
+        }
+    }
+    let options = cmdline::parse(handover.cmdline, |problem| println!("{problem}"));
 
     let (loader_cs, loader_ds) = gdt::selectors();
     gdt::init();
@@ -99,17 +107,14 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if let Some(name) = options.fault {
         faults::raise(name);
     }
-    // SAFETY: the loader's module list and files are intact (nothing has
-    // been written over the memory the loader used).
-    let modules = unsafe { info.modules() };
-    run_user_program(options.init, modules);
+    run_user_program(options.init, handover.module);
     idle()
 }
 
 /// Runs the program named by `init=`, or else the first Multiboot module,
 /// in ring 3; reports how it ended. Without either, does nothing.
-fn run_user_program(init: Option<&str>, modules: &[multiboot::Module]) {
-    let (what, file): (&str, &[u8]) = match (init, modules.first()) {
+fn run_user_program(init: Option<&str>, module: Option<&[u8]>) {
+    let (what, file): (&str, &[u8]) = match (init, module) {
         (Some(name), _) => match programs::find(name) {
             Some(code) => (name, code),
             None => {
@@ -122,15 +127,7 @@ fn run_user_program(init: Option<&str>, modules: &[multiboot::Module]) {
                 return;
             }
         },
-        (None, Some(module)) => {
-            if module.end < module.start || module.end > paging::USER_START {
-                println!("user: module at {:#010x}-{:#010x} is not in kernel memory below the user region, ignored", module.start, module.end);
-                return;
-            }
-            // SAFETY: the loader put the module there, in identity-mapped
-            // kernel memory (checked above) that nothing else uses.
-            ("module", unsafe { core::slice::from_raw_parts(module.start as usize as *const u8, (module.end - module.start) as usize) })
-        }
+        (None, Some(module)) => ("module", module),
         (None, None) => return,
     };
     println!("user: starting {what} ({} bytes)", file.len());

@@ -116,6 +116,80 @@ impl Info {
     }
 }
 
+/// What the kernel keeps of the loader's hand-over, copied into kernel
+/// memory before paging is enabled. The loader may put the command line
+/// and modules anywhere in RAM (GRUB put a module at 0x004EB000, inside
+/// the user region, which is cleared when a program is loaded), while
+/// paging maps only the first 8 MiB.
+#[cfg(target_os = "none")]
+pub struct Handover {
+    pub loader: &'static str,
+    pub cmdline: &'static str,
+    /// The first module's bytes, if there was one and it fitted.
+    pub module: Option<&'static [u8]>,
+    /// Modules passed, and the size of a first module too large to keep.
+    pub modules: u32,
+    pub module_too_large: Option<u32>,
+}
+
+#[cfg(target_os = "none")]
+mod staging {
+    /// Room for the command line and loader name.
+    pub const STRING_BYTES: usize = 512;
+    /// Room for one user program: its file may not be larger.
+    pub const MODULE_BYTES: usize = 512 * 1024;
+    pub static mut CMDLINE: [u8; STRING_BYTES] = [0; STRING_BYTES];
+    pub static mut LOADER: [u8; STRING_BYTES] = [0; STRING_BYTES];
+    pub static mut MODULE: [u8; MODULE_BYTES] = [0; MODULE_BYTES];
+}
+
+#[cfg(target_os = "none")]
+impl Handover {
+    /// Copies what the kernel needs out of the loader's memory.
+    ///
+    /// # Safety
+    /// Paging must still be off (physical addresses are used as they are),
+    /// `info` must be the loader's intact structure, and this must run
+    /// once, before anything else uses the staging buffers.
+    pub unsafe fn copy_from(info: &Info) -> Handover {
+        fn keep(text: Option<&str>, buffer: &'static mut [u8]) -> &'static str {
+            let text = text.unwrap_or("");
+            // Cut at a character boundary if the loader's string is too long.
+            let mut len = text.len().min(buffer.len());
+            while !text.is_char_boundary(len) {
+                len -= 1;
+            }
+            buffer[..len].copy_from_slice(&text.as_bytes()[..len]);
+            core::str::from_utf8(&buffer[..len]).unwrap_or("")
+        }
+        // SAFETY: the caller guarantees the structure and single use; the
+        // strings and module are read at their physical addresses with
+        // paging off, and the buffers are borrowed exactly once.
+        unsafe {
+            let cmdline = keep(info.cmdline(), &mut *(&raw mut staging::CMDLINE));
+            let loader = keep(info.loader_name(), &mut *(&raw mut staging::LOADER));
+            let modules = info.modules();
+            let (mut module, mut module_too_large) = (None, None);
+            if let Some(first) = modules.first() {
+                let size = first.end.saturating_sub(first.start);
+                let buffer = &mut *(&raw mut staging::MODULE);
+                if size as usize <= buffer.len() {
+                    let bytes = core::slice::from_raw_parts(first.start as usize as *const u8, size as usize);
+                    buffer[..bytes.len()].copy_from_slice(bytes);
+                    module = Some(&buffer[..bytes.len()]);
+                } else {
+                    module_too_large = Some(size);
+                }
+            }
+            Handover { loader, cmdline, module, modules: modules.len() as u32, module_too_large }
+        }
+    }
+}
+
+/// Largest module the kernel keeps (bytes).
+#[cfg(target_os = "none")]
+pub const MAX_MODULE_BYTES: usize = staging::MODULE_BYTES;
+
 #[cfg(test)]
 mod tests {
     use super::*;

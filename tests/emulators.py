@@ -80,6 +80,16 @@ def stage_iso(r):
     finally:
         q.stop()
 
+    hello_iso = os.path.join(OUT, "hello.iso")
+    subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), hello_iso, "hello"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    q = Qemu("iso-hello", iso=hello_iso)
+    try:
+        r.check("iso: GRUB's `module` line hands a NASM program to the kernel, which runs it in ring 3",
+                q.wait_for(lambda out: "hello from a NASM module\nuser: exit 0\n" in out, 60), q.diagnosis())
+    finally:
+        q.stop()
+
     q = Qemu("iso-selftest", iso=selftest_iso())
     try:
         status = q.wait_exit(120)
