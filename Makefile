@@ -34,7 +34,7 @@ ifneq ($(INITRD),)
 INITRD_OPT := -initrd $(INITRD)
 endif
 
-.PHONY: all kernel iso run run-iso bochs debug test unit bench clean help \
+.PHONY: all kernel iso run run-iso bochs debug test unit lint bench clean help \
         setup-rust setup-qemu setup-grub setup-bochs setup-user user-programs
 
 all: kernel
@@ -51,6 +51,7 @@ help:
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
+	@echo "make lint       clippy on the kernel and host builds"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -112,6 +113,12 @@ debug: kernel setup-qemu
 
 unit: setup-rust
 	cargo test --lib
+
+# Clippy on the kernel build and the host build; src/lib.rs denies unsafe
+# blocks without a SAFETY comment and unsafe fns without a Safety section.
+lint: setup-rust
+	cargo kcheck --release
+	cargo clippy --lib
 
 test: kernel iso user-programs setup-qemu setup-bochs
 	python3 tests/run.py

@@ -13,23 +13,27 @@ pub use crate::cmdline::FAULTS;
 pub fn raise(name: &str) {
     crate::println!("fault: raising {name}");
     match name {
-        // SAFETY (all asm below): each block executes one faulting
-        // instruction on purpose; the kernel's handler either resumes
-        // after it (#BP, #OF, int 0x99) or reports and halts.
-        "divide" => unsafe { asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _) },
-        "breakpoint" => unsafe { asm!("int3") },
-        "overflow" => unsafe { asm!("mov al, 0x7f", "add al, 1", "into", out("eax") _) },
-        "opcode" => unsafe { asm!("ud2") },
-        // A selector far beyond the GDT's limit: #GP with that selector.
-        "gpf" => unsafe { asm!("mov ds, {0:e}", in(reg) 0x1238u32) },
-        // An address above everything paging maps.
-        "pagefault" => unsafe { asm!("mov {0}, dword ptr [{1}]", out(reg) _, in(reg) 0xDEAD_B000u32) },
         "stackoverflow" => {
             recurse(0);
         }
-        "vector99" => unsafe { asm!("int 0x99") },
         "panic" => panic_holding_console(),
-        _ => crate::println!("fault: unknown demonstration '{name}'"),
+        // SAFETY: each arm executes one faulting instruction on purpose; the
+        // kernel's handler either resumes after it (#BP, #OF, int 0x99) or
+        // reports and halts. None of them writes memory.
+        _ => unsafe {
+            match name {
+                "divide" => asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _),
+                "breakpoint" => asm!("int3"),
+                "overflow" => asm!("mov al, 0x7f", "add al, 1", "into", out("eax") _),
+                "opcode" => asm!("ud2"),
+                // A selector far beyond the GDT's limit: #GP with that selector.
+                "gpf" => asm!("mov ds, {0:e}", in(reg) 0x1238u32),
+                // An address above everything paging maps.
+                "pagefault" => asm!("mov {0}, dword ptr [{1}]", out(reg) _, in(reg) 0xDEAD_B000u32),
+                "vector99" => asm!("int 0x99"),
+                _ => crate::println!("fault: unknown demonstration '{name}'"),
+            }
+        },
     }
 }
 

@@ -14,6 +14,10 @@
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+// `&*(&raw const STATIC)` is how a `static mut` (the GDT, TSSs, page
+// tables: memory the CPU itself reads) is borrowed without the
+// static_mut_refs lint; clippy mistakes the raw pointer for a reference.
+#![allow(clippy::deref_addrof)]
 
 pub mod bench_stats;
 pub mod cmdline;

@@ -32,12 +32,16 @@ pub const CMD_MODE_RATE_GENERATOR: u8 = 2 << 1;
 /// Command byte: binary counting, not BCD (bit 0).
 pub const CMD_BINARY: u8 = 0;
 
+/// A rate outside MIN_HZ..=MAX_HZ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfRange;
+
 /// The reload value for `hz` interrupts per second, rounded to nearest,
 /// and the rate it really gives in millihertz. Errors outside
 /// MIN_HZ..=MAX_HZ.
-pub fn divisor_for(hz: u32) -> Result<(u16, u32), ()> {
+pub fn divisor_for(hz: u32) -> Result<(u16, u32), OutOfRange> {
     if !(MIN_HZ..=MAX_HZ).contains(&hz) {
-        return Err(());
+        return Err(OutOfRange);
     }
     let divisor = (PIT_INPUT_HZ + hz / 2) / hz;
     let actual_mhz = (u64::from(PIT_INPUT_HZ) * 1000 / u64::from(divisor)) as u32;

@@ -25,9 +25,10 @@ const QEMU_EXIT_PASSED: u8 = 0x10; // status 33
 const QEMU_EXIT_FAILED: u8 = 0x11; // status 35
 
 type TestResult = Result<(), &'static str>;
+type Test = (&'static str, fn() -> TestResult);
 
 /// Every test, in the order `test=all` runs them.
-const TESTS: &[(&str, fn() -> TestResult)] = &[
+const TESTS: &[Test] = &[
     ("breakpoint_resumes", breakpoint_resumes),
     ("unregistered_vector_survives", unregistered_vector_survives),
     ("gp_error_code_in_frame", gp_error_code_in_frame),

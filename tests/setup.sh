@@ -45,12 +45,17 @@ setup_rust() {
     local toolchain
     toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
     if ! rustup toolchain list | grep -q "^$toolchain"; then
-        say "installing Rust toolchain $toolchain with rust-src (pinned in rust-toolchain.toml)"
-        rustup toolchain install "$toolchain" --profile minimal -c rust-src -c llvm-tools >&2
-    elif ! rustup component list --toolchain "$toolchain" --installed | grep -q '^rust-src'; then
-        say "adding rust-src to $toolchain (needed by -Zbuild-std)"
-        rustup component add rust-src --toolchain "$toolchain" >&2
+        say "installing Rust toolchain $toolchain with rust-src and clippy (pinned in rust-toolchain.toml)"
+        rustup toolchain install "$toolchain" --profile minimal -c rust-src -c llvm-tools -c clippy >&2
     fi
+    local installed
+    installed=$(rustup component list --toolchain "$toolchain" --installed)
+    for component in rust-src clippy; do
+        if ! grep -q "^$component" <<<"$installed"; then
+            say "adding $component to $toolchain (rust-src: for -Zbuild-std; clippy: for make lint)"
+            rustup component add "$component" --toolchain "$toolchain" >&2
+        fi
+    done
 }
 
 setup_qemu() {
