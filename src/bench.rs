@@ -664,6 +664,20 @@ fn report(rows: &Rows, boot_cycles: u64, tsc_hz: u64, iterations: u32, device_it
         verdict(keypress_parts.at_most(120)),
         verdict(tsc_hz != 0 && boot_us < 5_000)
     );
+    // Where the keypress's cycles beyond its parts go (medians; `rest` is
+    // what is left: dispatcher, decoder lock and queue, console lock and
+    // the echo's software path). Not a target: a reading aid.
+    let pic_delivery = rows.irq1_floor.median.saturating_sub(rows.floor.median + rows.kbd_data_in.median + rows.eoi.median);
+    let explained = parts.median + pic_delivery + rows.decode.median + rows.vga_cell.median;
+    println!(
+        "bench: keypress breakdown: parts={} pic_delivery={} decode={} vga_cell={} rest={} (sum {})",
+        parts.median,
+        pic_delivery,
+        rows.decode.median,
+        rows.vga_cell.median,
+        rows.keypress.median.saturating_sub(explained),
+        rows.keypress.median
+    );
     println!("bench: done");
 }
 

@@ -44,6 +44,9 @@ def stage_bench(r):
         r.check("bench: boot time and TSC rate reported",
                 re.search(r"^bench: boot_us=\d+$", out, re.M) is not None
                 and re.search(r"^bench: tsc_hz=[1-9]\d*$", out, re.M) is not None, q.diagnosis())
+        r.check("bench: keypress breakdown line",
+                re.search(r"^bench: keypress breakdown: parts=\d+ pic_delivery=\d+ decode=\d+ vga_cell=\d+ "
+                          r"rest=\d+ \(sum \d+\)$", out, re.M) is not None, q.diagnosis())
         r.check("bench: the syscall row is measured (no placeholder)",
                 not any("not measured" in l for l in lines), q.diagnosis())
         r.check("bench: finished without a failure or a trap",
