@@ -30,6 +30,11 @@
 //!   the screen); the clock stops. It is shown next to the sum of its
 //!   unavoidable parts: floor + in 0x60 + EOI + one LSR poll + one UART
 //!   data write;
+//! - syscall: a ring-3 program (src/bench_stubs.rs, run with `user::run`
+//!   like any program) times its own loops with RDTSC: `int 0x80` with an
+//!   unknown number (-ENOSYS back) and a 1-byte `write` to stdout, next
+//!   to the ring-3 floor, `int` from ring 3 to an `iretd`-only gate with
+//!   DPL 3, which shows what the ring change alone costs;
 //! - timer: with interrupts off, wait until the PIT's IRQ 0 is pending at
 //!   the PIC, start the clock, `sti`, stop it once the tick was counted;
 //! - boot: TSC at `_start` (boot/boot.s) to TSC when `run` is entered,
@@ -53,13 +58,14 @@ use x86::dtables::{lidt, sidt, DescriptorTablePointer};
 use x86::io::{inb, outb};
 
 use crate::bench_stats::{self, Ratio, Summary, BATCHES};
-use crate::bench_stubs::{self, CLASSIC_VECTOR};
+use crate::bench_stubs::{self, UserBench, CLASSIC_VECTOR, USER_FLOOR_VECTOR};
 use crate::idt::{self, Gate, GateType, Idt, Ring};
 use crate::keys::{set1, Key};
 use crate::serial::COM1;
 use crate::trapframe::TrapFrame;
 use crate::vectors::{irq_vector, IRQ_KEYBOARD, IRQ_TIMER, NUM_VECTORS};
-use crate::{cpu, gdt, keyboard, pic, pit, println, trap};
+use crate::syscall::{ENOSYS, SYS_WRITE};
+use crate::{cpu, gdt, keyboard, paging, pic, pit, println, trap, user};
 
 /// Vector of the `iretd`-only gate (in the benchmark's IDT copy only).
 const FLOOR_VECTOR: u8 = 0x40;
@@ -73,6 +79,11 @@ const UART_DATA: u16 = COM1;
 const UART_LSR: u16 = COM1 + 5;
 /// What the UART data-write row sends.
 const FILL_BYTE: u8 = b'.';
+/// What the ring-3 `write` row sends.
+const SYSCALL_BYTE: u8 = b's';
+/// A system-call number the kernel does not know (Linux's 999 is unused
+/// too): the call returns -ENOSYS.
+const UNKNOWN_SYSCALL: u32 = 999;
 /// 8259 OCW3: the next read of the command port returns the IRR.
 const OCW3_READ_IRR: u8 = (1 << 3) | (1 << 1);
 /// The last cell of the VGA text buffer: the row measures writes to it of
@@ -169,6 +180,9 @@ struct Rows {
     decode: Summary,
     keypress: Summary,
     timer: Summary,
+    user_floor: Summary,
+    syscall_enosys: Summary,
+    syscall_write: Summary,
 }
 
 impl Rows {
@@ -193,7 +207,10 @@ pub fn run(iterations: u32, hz: u32) {
     println!(
         "bench: {BATCHES} batches of {iterations} iterations ({device_iterations} for the UART write, keypress and timer rows), 1 warm-up batch each"
     );
-    println!("bench: the rows of '{}' and 'a' below are the bytes the UART-write and keypress rows send", FILL_BYTE as char);
+    println!(
+        "bench: the rows of '{}', 'a' and '{}' below are the bytes the UART-write, keypress and write-syscall rows send",
+        FILL_BYTE as char, SYSCALL_BYTE as char
+    );
 
     cpu::disable_interrupts();
     let live_idt = install_bench_idt();
@@ -271,6 +288,9 @@ fn install_bench_idt() -> DescriptorTablePointer<Gate> {
     copy.0[usize::from(FLOOR_VECTOR)] = Gate::new(bench_stubs::iret_gate(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel);
     copy.0[usize::from(CLASSIC_VECTOR)] =
         Gate::new(bench_stubs::classic_stub(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel);
+    // DPL 3, like the system-call gate: ring 3 may name this vector.
+    copy.0[usize::from(USER_FLOOR_VECTOR)] =
+        Gate::new(bench_stubs::iret_gate(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::User);
     // SAFETY: every gate of the copy leads where the live one does, except
     // the two above, which lead to complete handlers; the copy is a static
     // that is no longer written.
@@ -325,7 +345,67 @@ fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
     rows.irq1_floor = measure_irq1_floor(device_n)?;
     rows.keypress = measure_keypress(device_n)?;
     rows.timer = measure_timer(device_n)?;
+    rows.user_floor = measure_from_ring3(n, UserRow::Floor)?;
+    rows.syscall_enosys = measure_from_ring3(n, UserRow::Unknown)?;
+    rows.syscall_write = measure_from_ring3(device_n, UserRow::Write)?;
     Ok(())
+}
+
+/// What the ring-3 program's timed loop does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UserRow {
+    /// `int USER_FLOOR_VECTOR`: to an `iretd`-only gate with DPL 3.
+    Floor,
+    /// `int 0x80` with UNKNOWN_SYSCALL: -ENOSYS.
+    Unknown,
+    /// `int 0x80`: write(1, &SYSCALL_BYTE, 1).
+    Write,
+}
+
+/// A row measured in ring 3: every batch runs the program of
+/// src/bench_stubs.rs once, with `user::run`, and reads the TSC readings
+/// it left in its data block.
+fn measure_from_ring3(n: u32, what: UserRow) -> Result<Summary, Failure> {
+    let (code, data_at) = bench_stubs::user_syscalls();
+    let mut copy = [0u8; 512];
+    let copy = &mut copy[..code.len()];
+    copy.copy_from_slice(code);
+    let params = UserBench {
+        number: if what == UserRow::Write { SYS_WRITE } else { UNKNOWN_SYSCALL },
+        floor: u32::from(what == UserRow::Floor),
+        byte: u32::from(SYSCALL_BYTE),
+        ..UserBench::default()
+    };
+    // Only system calls and the floor gate in ring 3: park the timer.
+    pic::mask(IRQ_TIMER);
+    let result = measure(n, |n| {
+        let block = UserBench { iterations: n, ..params };
+        // SAFETY: data_at + size_of::<UserBench>() <= copy.len(): the
+        // block is the program's last bytes (bench_stubs.rs).
+        unsafe { copy.as_mut_ptr().add(data_at).cast::<UserBench>().write_unaligned(block) };
+        match user::run(copy) {
+            Ok(user::Exit::Exited(0)) => {}
+            _ => return Err("syscall: the ring-3 benchmark program did not exit(0)"),
+        }
+        // SAFETY: `user::run` copied the program to the start of the user
+        // region, identity-mapped and readable from ring 0; the program
+        // has exited and nothing else writes there until the next load.
+        let out = unsafe { ((paging::USER_START as usize + data_at) as *const UserBench).read_unaligned() };
+        let expected = match what {
+            UserRow::Floor => out.result, // the gate returns EAX unchanged
+            UserRow::Unknown => (-ENOSYS) as u32,
+            UserRow::Write => 1,
+        };
+        if out.result != expected {
+            return Err("syscall: a system call from ring 3 returned the wrong value");
+        }
+        if what == UserRow::Write {
+            println!();
+        }
+        Ok((out.timed_end - out.timed_start, out.empty_end - out.empty_start))
+    });
+    pic::unmask(IRQ_TIMER);
+    result
 }
 
 /// The measuring loop alone: what every row subtracts.
@@ -541,10 +621,10 @@ fn report(rows: &Rows, boot_cycles: u64, tsc_hz: u64, iterations: u32, device_it
     row("  irq1 floor: IRQ 1 -> asm: in 0x60, EOI", rows.irq1_floor, "hardware delivery, no Rust");
     row("  decode: one scancode (pc-keyboard)", rows.decode, "inside the IRQ 1 handler");
     row("timer: one PIT tick, EOI included", rows.timer, "");
-    // The syscall row: `int 0x80` from ring 3 with an unknown number
-    // (-ENOSYS) and a 1-byte write. Measured once the system-call issue
-    // has landed; until then the table says so rather than guess.
-    println!("{:<44} {:>10} {:>10}  {}", "syscall: int 0x80 from ring 3", "-", "-", "not measured: no system calls yet");
+    let enosys_floor = Ratio::new(rows.syscall_enosys.median, rows.user_floor.median);
+    row("syscall: int 0x80 from ring 3, -ENOSYS", rows.syscall_enosys, format_args!("{enosys_floor}x ring-3 floor"));
+    row("  write(1, &byte, 1) from ring 3", rows.syscall_write, "COM1 data write and VGA cell included");
+    row("  ring-3 floor: int -> iretd-only DPL 3 gate", rows.user_floor, "the ring change alone");
     println!(
         "{:<44} {:>10} {:>10}  {} us guest time (target < 5000)",
         "boot: _start -> kernel: ready", boot_cycles, "-", boot_us
@@ -564,6 +644,9 @@ fn report(rows: &Rows, boot_cycles: u64, tsc_hz: u64, iterations: u32, device_it
         ("irq1_floor", rows.irq1_floor),
         ("decode", rows.decode),
         ("timer_irq", rows.timer),
+        ("syscall_enosys", rows.syscall_enosys),
+        ("syscall_write", rows.syscall_write),
+        ("user_floor", rows.user_floor),
     ] {
         println!("bench: {name} cycles={}", s.median);
     }
@@ -571,6 +654,7 @@ fn report(rows: &Rows, boot_cycles: u64, tsc_hz: u64, iterations: u32, device_it
     println!("bench: boot_us={boot_us}");
     println!("bench: tsc_hz={tsc_hz}");
     println!("bench: classic/floor={classic_floor}");
+    println!("bench: syscall/user_floor={enosys_floor}");
     println!("bench: dispatch/floor={dispatch_floor}");
     println!("bench: keypress/parts={keypress_parts}");
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
@@ -579,6 +663,20 @@ fn report(rows: &Rows, boot_cycles: u64, tsc_hz: u64, iterations: u32, device_it
         verdict(dispatch_floor.at_most(125)),
         verdict(keypress_parts.at_most(120)),
         verdict(tsc_hz != 0 && boot_us < 5_000)
+    );
+    // Where the keypress's cycles beyond its parts go (medians; `rest` is
+    // what is left: dispatcher, decoder lock and queue, console lock and
+    // the echo's software path). Not a target: a reading aid.
+    let pic_delivery = rows.irq1_floor.median.saturating_sub(rows.floor.median + rows.kbd_data_in.median + rows.eoi.median);
+    let explained = parts.median + pic_delivery + rows.decode.median + rows.vga_cell.median;
+    println!(
+        "bench: keypress breakdown: parts={} pic_delivery={} decode={} vga_cell={} rest={} (sum {})",
+        parts.median,
+        pic_delivery,
+        rows.decode.median,
+        rows.vga_cell.median,
+        rows.keypress.median.saturating_sub(explained),
+        rows.keypress.median
     );
     println!("bench: done");
 }

@@ -8,6 +8,12 @@
 //! - `bench_irq1_min` is the least an IRQ 1 handler can do: read the
 //!   byte from port 0x60, send the EOI, count, `iretd`. Delivered by a real
 //!   IRQ, it shows what the PIC's delivery costs beyond `int n`.
+//! - `bench_user_syscalls` is a ring-3 program (copied to the user region
+//!   and entered by `user::run`, like the built-in programs of
+//!   src/programs.rs): it times, with its own RDTSCs, the empty loop and
+//!   then the same loop around `int 0x80` (or `int` to the ring-3 floor
+//!   gate), the parameters and the four TSC readings in a data block at
+//!   its end (see `UserBench`).
 //! - `bench_classic_stub` is the common stub of the classic tutorials
 //!   (Bran's kernel development tutorial, JamesM's, and this project's
 //!   seeds): push a dummy error code and the vector, `pushad`, save DS, ES,
@@ -33,9 +39,13 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::gdt::KERNEL_DATA;
+use crate::paging::USER_START;
 
 /// The vector src/bench.rs gives the classic stub (it pushes it itself).
 pub const CLASSIC_VECTOR: u8 = 0x41;
+/// The vector of the ring-3 floor: an `iretd`-only gate with DPL 3 (in
+/// the benchmark's IDT copy only).
+pub const USER_FLOOR_VECTOR: u8 = 0x43;
 
 core::arch::global_asm!(
     r#"
@@ -107,6 +117,118 @@ bench_irq1_min_count:
     pic1 = const crate::pic::PIC1_COMMAND,
     kernel_data = const KERNEL_DATA as u32,
 );
+
+/// The data block at the end of `bench_user_syscalls`: parameters the
+/// kernel writes into its copy of the program before running it, results
+/// the program leaves there. The assembly below takes its offsets from
+/// this struct (`core::mem::offset_of!`): change both or neither.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UserBench {
+    /// EAX for every `int 0x80`: the system-call number.
+    pub number: u32,
+    /// Iterations of each loop (>= 1).
+    pub iterations: u32,
+    /// 0: the timed loop does `int 0x80`; else `int USER_FLOOR_VECTOR`.
+    pub floor: u32,
+    /// The byte a `write` sends (EBX = 1, ECX = &byte, EDX = 1 are set for
+    /// every call; unknown numbers ignore them).
+    pub byte: u32,
+    /// TSC before and after the empty loop.
+    pub empty_start: u64,
+    pub empty_end: u64,
+    /// TSC before and after the loop with the `int`.
+    pub timed_start: u64,
+    pub timed_end: u64,
+    /// EAX after the last `int`: the system call's result.
+    pub result: u32,
+}
+
+core::arch::global_asm!(
+    r#"
+    /* A ring-3 program, position-dependent like src/programs.rs: loaded at
+     * USER_BASE, so its data block is at the label's offset from there. */
+    .section .rodata.bench_user_syscalls, "a"
+    .global bench_user_syscalls
+bench_user_syscalls:
+    movl $(bench_user_data - bench_user_syscalls + {user_base}), %ebp
+    /* the empty loop: only its own decl/jnz */
+    movl {iterations}(%ebp), %esi
+    rdtsc
+    movl %eax, {empty_start}(%ebp)
+    movl %edx, {empty_start}+4(%ebp)
+1:  decl %esi
+    jnz 1b
+    rdtsc
+    movl %eax, {empty_end}(%ebp)
+    movl %edx, {empty_end}+4(%ebp)
+    /* write(1, &byte, 1)'s arguments; the kernel keeps EBX, ECX, EDX */
+    movl {number}(%ebp), %edi
+    movl {iterations}(%ebp), %esi
+    movl $1, %ebx
+    leal {byte}(%ebp), %ecx
+    cmpl $0, {floor}(%ebp)
+    jne 4f
+    rdtsc
+    movl %eax, {timed_start}(%ebp)
+    movl %edx, {timed_start}+4(%ebp)
+    movl $1, %edx
+2:  movl %edi, %eax
+    int $0x80
+    decl %esi
+    jnz 2b
+    jmp 5f
+4:  rdtsc
+    movl %eax, {timed_start}(%ebp)
+    movl %edx, {timed_start}+4(%ebp)
+    movl $1, %edx
+3:  movl %edi, %eax
+    int ${user_floor}
+    decl %esi
+    jnz 3b
+5:  movl %eax, {result}(%ebp)
+    rdtsc
+    movl %eax, {timed_end}(%ebp)
+    movl %edx, {timed_end}+4(%ebp)
+    movl ${sys_exit}, %eax
+    xorl %ebx, %ebx
+    int $0x80
+    .balign 8
+    .global bench_user_data
+bench_user_data:
+    .skip {data_size}
+    .global bench_user_syscalls_end
+bench_user_syscalls_end:
+"#,
+    user_base = const USER_START,
+    number = const core::mem::offset_of!(UserBench, number),
+    iterations = const core::mem::offset_of!(UserBench, iterations),
+    floor = const core::mem::offset_of!(UserBench, floor),
+    byte = const core::mem::offset_of!(UserBench, byte),
+    empty_start = const core::mem::offset_of!(UserBench, empty_start),
+    empty_end = const core::mem::offset_of!(UserBench, empty_end),
+    timed_start = const core::mem::offset_of!(UserBench, timed_start),
+    timed_end = const core::mem::offset_of!(UserBench, timed_end),
+    result = const core::mem::offset_of!(UserBench, result),
+    data_size = const core::mem::size_of::<UserBench>(),
+    user_floor = const USER_FLOOR_VECTOR,
+    sys_exit = const crate::syscall::SYS_EXIT,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    static bench_user_syscalls: u8;
+    static bench_user_data: u8;
+    static bench_user_syscalls_end: u8;
+}
+
+/// The ring-3 program's bytes, and the offset of its `UserBench` block.
+pub fn user_syscalls() -> (&'static [u8], usize) {
+    let (start, data, end) = (&raw const bench_user_syscalls, &raw const bench_user_data, &raw const bench_user_syscalls_end);
+    // SAFETY: start..end is the program assembled above, in .rodata.
+    let code = unsafe { core::slice::from_raw_parts(start, end as usize - start as usize) };
+    (code, data as usize - start as usize)
+}
 
 unsafe extern "C" {
     fn bench_iret_gate();

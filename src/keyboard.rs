@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 use x86::io::{inb, outb};
 
-use crate::keys::{Decoder, Echo, Key};
+use crate::keys::{self, Decoder, Echo, Key};
 use crate::ring::Ring;
 use crate::trapframe::TrapFrame;
 use crate::vectors::{irq_vector, IRQ_KEYBOARD};
@@ -81,7 +81,10 @@ pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
 /// Runs in the idle loop with interrupts enabled.
 pub fn echo_pending(reported_drops: &mut u32) {
     while let Some(key) = KEYS.pop() {
-        if key == COUNTERS_KEY {
+        if let Some((bytes, len)) = keys::plain_echo(key) {
+            // The common case, a character: its bytes, no formatting.
+            crate::console::write_bytes(&bytes[..len]);
+        } else if key == COUNTERS_KEY {
             println!();
             trap::print_counts(&|args| crate::console::_print(args));
         } else {

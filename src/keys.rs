@@ -100,6 +100,23 @@ impl fmt::Display for Echo {
     }
 }
 
+/// The echo of a key that is its own text (a printable character, Enter,
+/// Tab) as UTF-8 bytes, or None for a key echoed by name (`Echo`).
+/// The idle loop's fast path: sending these bytes is all `Echo` would do
+/// for such a key, without going through `core::fmt` (whose formatter,
+/// `Display` for `char` and `write_str` are indirect calls, each costly
+/// under an emulator).
+pub fn plain_echo(key: Key) -> Option<([u8; 4], usize)> {
+    match key {
+        Key::Char(c) if c == '\n' || c == '\t' || !c.is_control() => {
+            let mut out = [0u8; 4];
+            let len = c.encode_utf8(&mut out).len();
+            Some((out, len))
+        }
+        _ => None,
+    }
+}
+
 /// The bytes a program reading the keyboard gets for a key, as a Linux
 /// terminal would give them: a character's UTF-8, Enter as `\n`, the
 /// arrows as the VT100 sequences ESC [ A..D. Other keys give no bytes.
@@ -238,6 +255,29 @@ mod tests {
         assert_eq!(b(Key::Named(KeyCode::ArrowUp)), b"\x1b[A");
         assert_eq!(b(Key::Named(KeyCode::F1)), b"");
         assert_eq!(b(Key::Unknown { prefix: None, code: 0x59 }), b"");
+    }
+
+    #[test]
+    fn plain_echo_is_exactly_what_echo_prints() {
+        let mut keys: Vec<Key> = (0..0x3000u32).filter_map(char::from_u32).map(Key::Char).collect();
+        keys.extend([Key::Char('\u{1F600}'), Key::Named(KeyCode::ArrowUp), Key::Named(KeyCode::F1)]);
+        keys.push(Key::Unknown { prefix: Some(EXTENDED), code: 0x59 });
+        let mut plain = 0;
+        for key in keys {
+            let shown = Echo(key).to_string();
+            match plain_echo(key) {
+                Some((buf, n)) => {
+                    assert_eq!(&buf[..n], shown.as_bytes(), "{key:?}");
+                    plain += 1;
+                }
+                // Everything else is echoed as a name in angle brackets.
+                None => assert!(shown.starts_with('<') && shown.ends_with('>'), "{key:?} -> {shown}"),
+            }
+        }
+        assert!(plain > 0x2000);
+        assert_eq!(plain_echo(Key::Char('a')), Some((*b"a\0\0\0", 1)));
+        assert_eq!(plain_echo(Key::Char('\n')), Some((*b"\n\0\0\0", 1)));
+        assert_eq!(plain_echo(Key::Char('\u{8}')), None);
     }
 
     #[test]

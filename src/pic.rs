@@ -58,6 +58,7 @@ pub enum Delivery {
 /// Classifies IRQ `irq`. `read_isr` is asked for a chip's In-Service
 /// Register only for IRQ 7 and 15 (`false` = master, `true` = slave),
 /// since only those can be spurious and reading it costs two port writes.
+#[inline]
 pub fn classify(irq: u8, read_isr: impl FnOnce(bool) -> u8) -> Delivery {
     let slave = irq >= 8;
     // Bit 7 of the chip's ISR: set only if IR7 was really acknowledged.

@@ -32,7 +32,7 @@
 //! DS = ES = KERNEL_DATA, and a segment-register load is the most
 //! expensive part of the classic stub (it reads and checks a descriptor).
 //! So `isr_common` saves DS and ES (two cheap reads) and compares them with
-//! KERNEL_DATA: only if either differs (an entry from ring 3, where the
+//! KERNEL_DATA (one test for both, in registers): only if either differs (an entry from ring 3, where the
 //! user program may have loaded its own selector, even a null one) does
 //! it load the kernel's selector, and only then does the exit path restore
 //! the saved ones. The test is on the saved values, not on CS, so an NMI
@@ -56,6 +56,10 @@ use crate::gdt::KERNEL_DATA;
 use crate::trapframe::{OFFSET_DS, OFFSET_ES};
 use crate::vectors::ERROR_CODE_MASK;
 
+// isr_common pushes DS then ES, and pops them back in the other order
+// after the call: they must be the frame's first two words.
+const _: () = assert!(OFFSET_ES == 0 && OFFSET_DS == 4);
+
 core::arch::global_asm!(
     r#"
     .section .text.isr_common, "ax"
@@ -64,13 +68,15 @@ isr_common:
     pushad
     mov eax, ds
     push eax
-    mov eax, es
-    push eax
+    mov ecx, es
+    push ecx
     cld
-    cmp dword ptr [esp + {ds}], {kernel_data}
-    jne 5f
-    cmp dword ptr [esp + {es}], {kernel_data}
-    jne 5f
+    /* One test for both: (DS ^ KERNEL_DATA) | (ES ^ KERNEL_DATA) == 0.
+     * (A segment register moved to a 32-bit register is zero-extended.) */
+    xor eax, {kernel_data}
+    xor ecx, {kernel_data}
+    or eax, ecx
+    jnz 5f
 2:
     mov esi, esp
     and esp, -16
@@ -78,11 +84,15 @@ isr_common:
     push esi
     call trap_dispatch
     mov esp, esi
-    cmp dword ptr [esp + {ds}], {kernel_data}
-    jne 6f
-    cmp dword ptr [esp + {es}], {kernel_data}
-    jne 6f
-    add esp, 8
+    /* The saved DS and ES, as the handler left them in the frame. EAX,
+     * ECX, EDX are free here: popad reloads them. */
+    pop ecx
+    pop eax
+    mov edx, ecx
+    xor edx, {kernel_data}
+    xor eax, {kernel_data}
+    or edx, eax
+    jnz 6f
     popad
     add esp, 8
     iretd
@@ -93,10 +103,10 @@ isr_common:
     mov ds, eax
     mov es, eax
     jmp 2b
+    /* Out of line: restore the foreign DS and ES (EAX was XORed above). */
 6:
-    pop eax
-    mov es, eax
-    pop eax
+    mov es, ecx
+    xor eax, {kernel_data}
     mov ds, eax
     popad
     add esp, 8
@@ -153,8 +163,6 @@ double_fault_entry:
     call double_fault_task
     ud2
 "#,
-    ds = const OFFSET_DS,
-    es = const OFFSET_ES,
     kernel_data = const KERNEL_DATA as u32,
     error_code_mask = const ERROR_CODE_MASK as u64,
 );
