@@ -62,7 +62,7 @@ const _: () = assert!(OFFSET_ES == 0 && OFFSET_DS == 4);
 
 core::arch::global_asm!(
     r#"
-    .section .text.isr_common, "ax"
+    .section .text.hot.isr_common, "ax"
     .global isr_common
 isr_common:
     pushad

@@ -111,6 +111,7 @@ fn count_delivery(vector: u8) {
 /// reports) is in `#[cold]` functions, so that this function's own
 /// prologue and epilogue save only the registers the hot path needs.
 #[unsafe(no_mangle)]
+#[link_section = ".text.hot.trap_dispatch"] // beside isr_common: see linker.ld
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     count_delivery(vector);
@@ -140,6 +141,7 @@ fn unhandled(frame: &mut TrapFrame) {
 /// Not inlined: so that `trap_dispatch` needs no callee-saved register
 /// and reaches both this and a registered handler by a tail jump.
 #[inline(never)]
+#[link_section = ".text.hot.dispatch_irq"]
 fn dispatch_irq(irq: u8, handler: Option<Handler>, frame: &mut TrapFrame) {
     match pic::classify(irq, pic::read_isr) {
         Delivery::Real { slave } => {
