@@ -134,10 +134,12 @@ isr_stub_table:
     jmp isr_common
     .endm
 
-    .section .text.isr_stubs, "ax"
+    /* 4-byte aligned, so that all 256 stubs (at most 12 bytes each) and
+     * isr_common and the dispatcher fit on one 4 KiB page: see linker.ld. */
+    .section .text.hot.isr_stubs, "ax"
     .set vector, 0
     .rept 256
-    .balign 16
+    .balign 4
 7:
     .if ({error_code_mask} >> vector) & 1
     isr_errcode vector
