@@ -5,6 +5,7 @@ QEMU's own messages to tests/out/NAME.qemu.log; on failure the tails of
 both are printed, so a red test says what the kernel last said.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -58,13 +59,15 @@ class Qemu:
         self.serial = os.path.join(OUT, name + ".com1")
         self.log = os.path.join(OUT, name + ".qemu.log")
         self.sock_path = os.path.join(OUT, name + ".mon.sock")
-        for path in (self.serial, self.sock_path):
+        self.qmp_path = os.path.join(OUT, name + ".qmp.sock")
+        for path in (self.serial, self.sock_path, self.qmp_path):
             if os.path.exists(path):
                 os.remove(path)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-m", "32M", "-no-reboot",
                "-display", "none",
                "-serial", ("file:" + self.serial) if serial else "none",
-               "-monitor", "unix:%s,server,nowait" % self.sock_path]
+               "-monitor", "unix:%s,server,nowait" % self.sock_path,
+               "-qmp", "unix:%s,server,nowait" % self.qmp_path]
         if iso:
             cmd += ["-cdrom", iso, "-boot", "d"]
         else:
@@ -76,6 +79,7 @@ class Qemu:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.logfile,
                                      stderr=subprocess.STDOUT)
         self.mon = None
+        self.qmp_file = None
 
     def output(self):
         try:
@@ -145,6 +149,39 @@ class Qemu:
         chars = "".join(chr(c & 0xFF) if 32 <= (c & 0xFF) < 127 else " " for c in cells)
         return "\n".join(chars[i:i + 80].rstrip() for i in range(0, len(chars), 80))
 
+    def qmp(self, command, **arguments):
+        """Runs a QMP command and returns its reply (a dict)."""
+        if self.qmp_file is None:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    sock = socket.socket(socket.AF_UNIX)
+                    sock.connect(self.qmp_path)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            self.qmp_file = sock.makefile("rw")
+            self.qmp_file.readline()  # the greeting
+            self.qmp("qmp_capabilities")
+        self.qmp_file.write(json.dumps({"execute": command, "arguments": arguments}) + "\n")
+        self.qmp_file.flush()
+        while True:
+            reply = json.loads(self.qmp_file.readline())
+            if "return" in reply or "error" in reply:
+                return reply
+
+    def burst(self, text):
+        """Types `text` as fast as QMP takes it: one input-send-event (press
+        and release) per character, the next sent as soon as QEMU replies.
+        This bypasses the HMP sendkey queue, which drops events when more
+        than 50 are pending."""
+        for c in text:
+            key = {"type": "qcode", "data": keys_for(c)[0]}
+            events = [{"type": "key", "data": {"down": down, "key": key}} for down in (True, False)]
+            self.qmp("input-send-event", events=events)
+
     def sendkeys(self, keys, gap=0.03):
         for key in keys:
             self.monitor("sendkey " + key)
@@ -165,6 +202,8 @@ class Qemu:
             self.proc.wait()
         if self.mon is not None:
             self.mon.close()
+        if self.qmp_file is not None:
+            self.qmp_file.close()
         self.logfile.close()
 
     def diagnosis(self):
