@@ -62,12 +62,20 @@ fn on_irq(_frame: &mut TrapFrame) {
     // 0x60 takes it. It must always be read, or the controller stays full
     // and never interrupts again.
     let scancode = unsafe { inb(KBD_DATA) };
-    if let Some(key) = DECODER.lock().feed(scancode) {
-        if KEYS.push(key).is_err() {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+    let Some(key) = DECODER.lock().feed(scancode) else { return };
+    // Ctrl-C while a user program runs stops it (as a terminal's SIGINT
+    // would): the key is not queued, only the request is recorded; the
+    // dispatcher acts on it after the EOI (see user::interrupt_requested).
+    if key == INTERRUPT_KEY && crate::user::request_interrupt() {
+        return;
+    }
+    if KEYS.push(key).is_err() {
+        DROPPED.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// The key that stops a running user program.
+pub const INTERRUPT_KEY: Key = Key::Char('\u{3}');
 
 /// Keys lost to a full queue since boot.
 pub fn dropped() -> u32 {

@@ -131,13 +131,23 @@ fn run_user_program(init: Option<&str>, module: Option<&[u8]>) {
         (None, None) => return,
     };
     println!("user: starting {what} ({} bytes)", file.len());
+    let (ticks, user_ticks) = (pit::ticks(), pit::user_ticks());
     match user::run(file) {
         Ok(user::Exit::Exited(status)) => println!("user: exit {status}"),
         Ok(user::Exit::Killed(vector)) => {
             println!("user: killed by {}", irqkernel::vectors::exception_name(vector).map_or("?", |n| n.0))
         }
-        Err(error) => println!("user: cannot load {what}: {error}"),
+        Ok(user::Exit::Interrupted) => println!("user: interrupted by Ctrl-C"),
+        Err(error) => {
+            println!("user: cannot load {what}: {error}");
+            return;
+        }
     }
+    println!(
+        "user: ran for {} timer tick(s), {} of them taken in ring 3",
+        pit::ticks() - ticks,
+        pit::user_ticks() - user_ticks
+    );
 }
 
 /// The idle loop: echo queued keys; when there are none, sleep until the

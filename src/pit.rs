@@ -57,9 +57,20 @@ pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
-/// IRQ 0 handler: count one tick.
-pub fn on_tick(_frame: &mut crate::trapframe::TrapFrame) {
+/// Ticks that interrupted ring 3 (a user program running).
+static USER_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Ticks counted while ring 3 ran.
+pub fn user_ticks() -> u64 {
+    USER_TICKS.load(Ordering::Relaxed)
+}
+
+/// IRQ 0 handler: count one tick, and whether it came from ring 3.
+pub fn on_tick(frame: &mut crate::trapframe::TrapFrame) {
     TICKS.fetch_add(1, Ordering::Relaxed);
+    if frame.ring() == 3 {
+        USER_TICKS.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Programs channel 0 to fire IRQ 0 every `divisor` input clocks.

@@ -75,6 +75,14 @@ hello_message_end:
     int $0x80
     end_program echo
 
+    /* Computes forever and makes no system call: only the timer's IRQ 0
+     * (taken in ring 3) and Ctrl-C (which the kernel turns into a stop on
+     * the way back to ring 3) ever interrupt it. */
+    program spin
+1:  incl %eax
+    jmp 1b
+    end_program spin
+
     /* Read a word of kernel memory: #PF, supervisor page from ring 3. */
     program readkernel
     movl 0x00100000, %eax
@@ -200,7 +208,7 @@ macro_rules! programs {
     };
 }
 
-programs!(hello, echo, readkernel, writekernel, intgate, port, cli, lidt, jumpkernel, stackoverflow, badpointers);
+programs!(hello, echo, spin, readkernel, writekernel, intgate, port, cli, lidt, jumpkernel, stackoverflow, badpointers);
 
 /// The machine code of the built-in program `name`.
 pub fn find(name: &str) -> Option<&'static [u8]> {

@@ -152,6 +152,12 @@ fn dispatch_irq(irq: u8, handler: Option<Handler>, frame: &mut TrapFrame) {
             // After the handler: the device has been serviced (the keyboard
             // byte read), so a new request from it is a new edge.
             pic::end_of_interrupt(slave);
+            // On the way back to ring 3, and only there, a pending Ctrl-C
+            // ends the program: the EOI is sent, so nothing is left half
+            // done (this is where Unix delivers signals too).
+            if frame.ring() == 3 && user::interrupt_requested() {
+                user::stop_interrupted();
+            }
         }
         spurious => count_spurious(spurious),
     }

@@ -30,6 +30,8 @@ pub enum Exit {
     Exited(i32),
     /// The CPU raised this exception while it ran.
     Killed(u8),
+    /// Ctrl-C was pressed while it ran.
+    Interrupted,
 }
 
 /// EFLAGS for ring 3: IF set, reserved bit 1 set, IOPL 0.
@@ -107,23 +109,55 @@ unsafe extern "C" {
 
 /// Whether a program is running (between `user_enter` and `user_leave`).
 static RUNNING: AtomicBool = AtomicBool::new(false);
+/// Ctrl-C was pressed while a program ran; acted on when the CPU is about
+/// to return to ring 3 (or while the program waits in `read`).
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// Records a Ctrl-C for the running program. Returns false (and records
+/// nothing) when no program runs: then Ctrl-C is an ordinary key.
+pub fn request_interrupt() -> bool {
+    let running = RUNNING.load(Ordering::Relaxed);
+    if running {
+        INTERRUPT.store(true, Ordering::Relaxed);
+    }
+    running
+}
+
+/// Whether a Ctrl-C waits to stop the program.
+pub fn interrupt_requested() -> bool {
+    INTERRUPT.load(Ordering::Relaxed)
+}
+
+/// Stops the program for a pending Ctrl-C. Called from the dispatcher
+/// with the IRQ already acknowledged, or from a blocked `read`.
+pub fn stop_interrupted() -> ! {
+    leave(Exit::Interrupted)
+}
 
 /// Encodes an `Exit` into the one word `user_leave` carries.
+/// Low byte 0: exited, status in the upper 24 bits; 0x80 | vector:
+/// killed by that exception; 0x40: interrupted.
 fn encode(exit: Exit) -> u32 {
     match exit {
         Exit::Exited(status) => (status as u32) << 8,
         Exit::Killed(vector) => 0x80 | u32::from(vector),
+        Exit::Interrupted => 0x40,
     }
 }
 
 fn decode(word: u32) -> Exit {
-    if word & 0x80 != 0 { Exit::Killed((word & 0x7F) as u8) } else { Exit::Exited((word as i32) >> 8) }
+    match word & 0xFF {
+        0 => Exit::Exited((word as i32) >> 8),
+        0x40 => Exit::Interrupted,
+        low => Exit::Killed((low & 0x7F) as u8),
+    }
 }
 
 /// Returns to `run`'s caller. Called from the dispatcher, on the ESP0
 /// stack, for an exit system call or a fault in ring 3.
 fn leave(exit: Exit) -> ! {
     RUNNING.store(false, Ordering::Relaxed);
+    INTERRUPT.store(false, Ordering::Relaxed);
     // SAFETY: a program is running, so user_kernel_esp holds the kernel
     // stack of `run`'s call to user_enter, which is still live below us.
     unsafe { user_leave(encode(exit)) }
@@ -168,6 +202,9 @@ impl syscall::Kernel for Machine {
             // IF is clear (interrupt gate): sleep until IRQ 1 queues more.
             cpu::enable_interrupts_and_halt();
             cpu::disable_interrupts();
+            if interrupt_requested() {
+                stop_interrupted();
+            }
         }
     }
 

@@ -47,6 +47,12 @@ pub struct Screen {
     top: usize,
 }
 
+impl Default for Screen {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Screen {
     /// Clears the screen and starts writing on its bottom line.
     pub fn new() -> Screen {
@@ -77,7 +83,7 @@ impl Screen {
 
     /// Blanks the row starting at buffer cell `first`, two cells per write.
     fn clear_row(&mut self, first: usize) {
-        assert!(first % 2 == 0 && first + WIDTH <= BUFFER_CELLS);
+        assert!(first.is_multiple_of(2) && first + WIDTH <= BUFFER_CELLS);
         let pair = u32::from(BLANK) << 16 | u32::from(BLANK);
         for column in (0..WIDTH).step_by(2) {
             // SAFETY: `first` is even, so the two cells form an aligned u32

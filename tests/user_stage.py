@@ -57,6 +57,30 @@ def stage_user(r):
     finally:
         q.stop()
 
+    q = Qemu("user-spin", append="init=spin")
+    try:
+        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        # Let it compute long enough for timer ticks to land in ring 3.
+        q.wait_for(lambda out: False, 1)
+        q.sendkeys(["ctrl-c"])
+        ok = q.wait_for(lambda out: "user: interrupted by Ctrl-C\n" in out, 20)
+        r.check("user: Ctrl-C stops a program that never makes a system call", ok, q.diagnosis())
+        m = re.search(r"^user: ran for (\d+) timer tick\(s\), (\d+) of them taken in ring 3$", q.output(), re.M)
+        r.check("user: timer IRQs arrive while ring 3 runs (IF=1): ticks were taken in ring 3",
+                m is not None and int(m.group(2)) > 0, q.diagnosis())
+        r.check("user: after Ctrl-C the kernel echoes keys again", echo_after(q), q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("user-echo-ctrlc", append="init=echo")
+    try:
+        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        q.sendkeys(["ctrl-c"])
+        ok = q.wait_for(lambda out: "user: interrupted by Ctrl-C\n" in out, 20)
+        r.check("user: Ctrl-C also stops a program blocked in read()", ok and echo_after(q), q.diagnosis())
+    finally:
+        q.stop()
+
     for name, (pattern, mnemonic) in HOSTILE.items():
         q = Qemu("user-" + name, append="init=" + name)
         try:
