@@ -3,6 +3,7 @@
 
 Stages (all by default; name some to run only those):
   unit      host unit tests of the pure logic (cargo test --lib)
+  lint      clippy on the kernel and host builds, warnings denied
   selftest  the kernel's own tests (test=all): real int3, int 0x99, #GP,
             #UD, PIT ticks, i8042-injected keys through IRQ 1
   e2e       the release kernel booted headless, keys typed through the
@@ -45,6 +46,14 @@ def stage_unit(r):
         return
     r.add(int(m.group(1)), int(m.group(2)))
     print("unit: %s passed, %s failed" % (m.group(1), m.group(2)))
+
+
+def stage_lint(r):
+    for name, cmd in (("kernel build", ["cargo", "kcheck", "--release", "-q", "--", "-D", "warnings"]),
+                      ("host build", ["cargo", "clippy", "--lib", "-q", "--", "-D", "warnings"])):
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        r.check("lint: clippy on the %s is clean (every unsafe block has a SAFETY comment)" % name,
+                proc.returncode == 0, proc.stdout[-3000:])
 
 
 def stage_selftest(r):
@@ -138,7 +147,7 @@ def stage_badinput(r):
         q.stop()
 
 
-STAGES = {"unit": stage_unit, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
+STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
           "faults": stage_faults, "user": stage_user, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench}
 
