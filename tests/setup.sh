@@ -46,7 +46,7 @@ setup_rust() {
     toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
     if ! rustup toolchain list | grep -q "^$toolchain"; then
         say "installing Rust toolchain $toolchain with rust-src and clippy (pinned in rust-toolchain.toml)"
-        rustup toolchain install "$toolchain" --profile minimal -c rust-src -c llvm-tools -c clippy >&2
+        rustup toolchain install --no-self-update "$toolchain" --profile minimal -c rust-src -c llvm-tools -c clippy >&2
     fi
     local installed
     installed=$(rustup component list --toolchain "$toolchain" --installed)
