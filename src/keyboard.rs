@@ -7,7 +7,9 @@
 //! the next IRQ), decodes the byte and queues the key; the dispatcher
 //! sends the EOI. The idle loop (src/main.rs) later takes the key out of
 //! the queue and echoes it: the interrupt handler does the minimum, and
-//! the slow serial output happens with interrupts enabled.
+//! the slow serial output happens with interrupts enabled. While a user
+//! program runs, it is the queue's consumer instead, through `read`
+//! (src/user.rs), and Ctrl-C is not queued but stops the program.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;

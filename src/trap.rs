@@ -6,11 +6,13 @@
 //! - IRQ vectors (0x20-0x2F): the PIC decides whether the IRQ is spurious;
 //!   a real one runs its registered handler, and then this module, and
 //!   only this module, sends the EOI. Handlers never send EOIs.
-//! - Any other vector with a registered handler (a test's #GP probe, the
-//!   benchmark's vector) runs that handler.
-//! - CPU exceptions without a handler get the default report by name;
-//!   #BP and #OF then resume, NMI is survived, every other exception is
-//!   fatal: the report is the last thing on the console.
+//!   Returning to ring 3 with a Ctrl-C pending stops the user program.
+//! - Any other vector with a registered handler (the system call 0x80, a
+//!   test's #GP probe, the benchmark's vector) runs that handler.
+//! - CPU exceptions without a handler get the default report by name. In
+//!   ring 3 the report is followed by killing the program (src/user.rs);
+//!   in ring 0, #BP and #OF resume, NMI is survived, and every other
+//!   exception is fatal: the report is the last thing on the console.
 //! - Anything else (`int 0x99`, an IRQ nobody handles) is logged and the
 //!   interrupted code continues.
 //!
@@ -18,10 +20,10 @@
 
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
+use crate::errcode::Decoded;
 use crate::pic::{self, Delivery};
 use crate::trapframe::TrapFrame;
 use crate::vectors::{self, NUM_VECTORS};
-use crate::errcode::Decoded;
 use crate::{console, cpu, gdt, idt, println, stubs, tss, user};
 
 /// An interrupt handler. It may read and change the interrupted state
