@@ -18,7 +18,7 @@ import re
 import subprocess
 import time
 
-from harness import OUT, ROOT, Qemu, tail
+from harness import OUT, ROOT, Emulator, Qemu, tail
 
 ISO = os.path.join(ROOT, "build", "os.iso")
 SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
@@ -100,7 +100,7 @@ def stage_iso(r):
         q.stop()
 
 
-class Bochs:
+class Bochs(Emulator):
     """One run of boot/bochs.py in a detached tmux session.
 
     COM1 goes to tests/out/NAME.com1, Bochs' log to NAME.bochs.log, its
@@ -131,26 +131,8 @@ class Bochs:
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, check=check).stdout
 
-    def output(self):
-        try:
-            with open(self.serial, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def screen(self):
         return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
-
-    def wait_for(self, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(self.output()):
-                return True
-            time.sleep(0.1)
-        return predicate(self.output())
-
-    def wait_line(self, line, timeout):
-        return self.wait_for(lambda out: line in out.splitlines(), timeout)
 
     def type(self, text):
         """Types `text` literally into Bochs' terminal (paced by bochs.py)."""

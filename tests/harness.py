@@ -50,7 +50,42 @@ def tail(path, lines=15):
         return "(no file)\n"
 
 
-class Qemu:
+class Emulator:
+    """What every emulated machine in the tests shares: its COM1 output in
+    a file (self.serial), and waiting for that output to say something."""
+
+    serial = ""
+
+    def alive(self):
+        return True
+
+    def output(self):
+        try:
+            with open(self.serial, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def lines(self):
+        return self.output().splitlines()
+
+    def wait_for(self, predicate, timeout=60):
+        """Waits until predicate(output) holds; False on timeout, or when
+        the machine stopped without it holding."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.output()):
+                return True
+            if not self.alive():
+                return predicate(self.output())
+            time.sleep(0.05)
+        return predicate(self.output())
+
+    def wait_line(self, line, timeout=60):
+        return self.wait_for(lambda out: line in out.splitlines(), timeout)
+
+
+class Qemu(Emulator):
     """One QEMU boot of the kernel (or of a CD image with iso=...)."""
 
     def __init__(self, name, append="", iso=None, debug_exit=True, serial=True, extra=()):
@@ -81,29 +116,8 @@ class Qemu:
         self.mon = None
         self.qmp_file = None
 
-    def output(self):
-        try:
-            with open(self.serial, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def lines(self):
-        return self.output().splitlines()
-
-    def wait_for(self, predicate, timeout=60):
-        """Waits until predicate(output) holds; False on timeout or exit."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(self.output()):
-                return True
-            if self.proc.poll() is not None:
-                return predicate(self.output())
-            time.sleep(0.05)
-        return False
-
-    def wait_line(self, line, timeout=60):
-        return self.wait_for(lambda out: line in out.splitlines(), timeout)
+    def alive(self):
+        return self.proc.poll() is None
 
     def monitor(self, command):
         if self.mon is None:
