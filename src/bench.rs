@@ -413,6 +413,31 @@ fn overhead(n: u32) -> u64 {
     timed_loop!(n, "", "")
 }
 
+/// Cycles from `sti` until an IRQ pending on `vector` has been delivered
+/// and `then` has run, with interrupts off again at the end; None if the
+/// IRQ never arrived.
+fn timed_delivery(vector: u8, then: impl FnOnce()) -> Option<u64> {
+    let before = trap::count(vector);
+    let start = cpu::rdtsc();
+    cpu::enable_interrupts(); // the IRQ is taken right after the next instruction
+    let arrived = wait_until(|| trap::count(vector) != before);
+    then();
+    cpu::disable_interrupts();
+    let cycles = cpu::rdtsc() - start;
+    arrived.then_some(cycles)
+}
+
+/// The same brackets as `timed_delivery` with nothing pending: what the
+/// clock itself costs, subtracted from each delivery.
+fn timed_nothing(vector: u8) -> u64 {
+    let before = trap::count(vector);
+    let start = cpu::rdtsc();
+    cpu::enable_interrupts();
+    let _ = wait_until(|| trap::count(vector) == before);
+    cpu::disable_interrupts();
+    cpu::rdtsc() - start
+}
+
 /// Keypress: scancode injected, IRQ 1 handled, the key echoed on COM1.
 fn measure_keypress(n: u32) -> Result<Summary, Failure> {
     let vector = irq_vector(IRQ_KEYBOARD);
@@ -438,23 +463,9 @@ fn measure_keypress(n: u32) -> Result<Summary, Failure> {
         for _ in 0..n {
             // Interrupts are off: IRQ 1 stays pending at the PIC.
             keyboard::inject(scancode);
-            let before = trap::count(vector);
-            let start = cpu::rdtsc();
-            cpu::enable_interrupts(); // IRQ 1 is taken right after the next instruction
-            let arrived = wait_until(|| trap::count(vector) != before);
-            keyboard::echo_pending(&mut reported_drops);
-            cpu::disable_interrupts();
-            path += cpu::rdtsc() - start;
-            if !arrived {
-                return Err("keypress: IRQ 1 did not arrive");
-            }
-            // The same brackets with no key: what the clock itself costs.
-            let before = trap::count(vector);
-            let start = cpu::rdtsc();
-            cpu::enable_interrupts();
-            let _ = wait_until(|| trap::count(vector) == before);
-            cpu::disable_interrupts();
-            bare += cpu::rdtsc() - start;
+            path += timed_delivery(vector, || keyboard::echo_pending(&mut reported_drops))
+                .ok_or("keypress: IRQ 1 did not arrive")?;
+            bare += timed_nothing(vector);
         }
         println!();
         Ok((path, bare))
@@ -534,21 +545,8 @@ fn measure_timer(n: u32) -> Result<Summary, Failure> {
             if !wait_until(irq0_pending) {
                 return Err("timer: IRQ 0 never became pending");
             }
-            let before = trap::count(vector);
-            let start = cpu::rdtsc();
-            cpu::enable_interrupts();
-            let arrived = wait_until(|| trap::count(vector) != before);
-            cpu::disable_interrupts();
-            path += cpu::rdtsc() - start;
-            if !arrived {
-                return Err("timer: IRQ 0 was pending but not delivered");
-            }
-            let before = trap::count(vector);
-            let start = cpu::rdtsc();
-            cpu::enable_interrupts();
-            let _ = wait_until(|| trap::count(vector) == before);
-            cpu::disable_interrupts();
-            bare += cpu::rdtsc() - start;
+            path += timed_delivery(vector, || {}).ok_or("timer: IRQ 0 was pending but not delivered")?;
+            bare += timed_nothing(vector);
         }
         Ok((path, bare))
     })
