@@ -51,7 +51,7 @@ help:
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
-	@echo "make lint       clippy on the kernel and host builds"
+	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -114,11 +114,14 @@ debug: kernel setup-qemu
 unit: setup-rust
 	cargo test --lib
 
-# Clippy on the kernel build and the host build; src/lib.rs denies unsafe
-# blocks without a SAFETY comment and unsafe fns without a Safety section.
+# Clippy on the kernel build and the host build (src/lib.rs denies unsafe
+# blocks without a SAFETY comment and unsafe fns without a Safety
+# section), the formatting, and the layering of src/ (tests/layers.py).
 lint: setup-rust
-	cargo kcheck --release
-	cargo clippy --lib
+	cargo kcheck --release -- -D warnings
+	cargo clippy --lib -- -D warnings
+	cargo fmt --check
+	python3 tests/layers.py
 
 test: kernel iso user-programs setup-qemu setup-bochs
 	python3 tests/run.py
@@ -127,7 +130,7 @@ clean:
 	cargo clean
 	rm -rf build com1.out
 
-# make bench: the interrupt-path benchmark (src/bench.rs) in QEMU/TCG,
+# make bench: the interrupt-path benchmark (src/bench/measure.rs) in QEMU/TCG,
 # headless. The table goes to the terminal, all of COM1 to com1.out.
 # BENCH=N sets the iterations per batch (BENCH=quick for a smoke run).
 BENCH ?= 100000
@@ -137,4 +140,5 @@ bench: kernel setup-qemu
 	@status=0; timeout 600 $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL) -append "bench=$(BENCH)" || status=$$?; \
 	sed -n '/^== bench results/,$$p' com1.out; \
-	if [ $$status -ne 33 ]; then echo "make bench: QEMU exited with status $$status (33 = done); see com1.out"; tail -5 com1.out; exit 1; fi
+	done=$$(python3 tests/facts.py EXIT_PASSED); \
+	if [ $$status -ne $$done ]; then echo "make bench: QEMU exited with status $$status ($$done = done); see com1.out"; tail -5 com1.out; exit 1; fi

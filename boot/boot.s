@@ -31,7 +31,7 @@
     .long MB_CHECKSUM
 
 /* The boot stack, which stays the kernel's stack. Page-aligned because its
- * lowest page becomes a guard page once paging is on (src/paging.rs): a
+ * lowest page becomes a guard page once paging is on (src/cpu/paging.rs): a
  * kernel stack overflow then faults there instead of overwriting memory. */
 .section .bss.boot_stack, "aw", @nobits
 .balign 4096
@@ -42,7 +42,7 @@ boot_stack_bottom:
 boot_stack_top:
 
 /* TSC at the first instruction of _start: where `make bench` starts its
- * boot row (src/bench.rs). Written once here, read once there. */
+ * boot row (src/bench/measure.rs). Written once here, read once there. */
 .section .bss.boot_tsc, "aw", @nobits
 .balign 8
 .global boot_tsc

@@ -11,16 +11,19 @@ use core::fmt::{self, Write};
 use spin::Mutex;
 
 use crate::cpu::without_interrupts;
-use crate::serial::Serial;
-use crate::vga::Screen;
+use crate::dev::uart::Serial;
+use crate::dev::vga::Screen;
 
 pub struct Console {
     serial: Option<Serial>,
     screen: Option<Screen>,
+    /// The last byte written ended a line (or nothing was written yet).
+    at_line_start: bool,
 }
 
 impl Console {
     fn write_byte(&mut self, byte: u8) {
+        self.at_line_start = byte == b'\n';
         if let Some(serial) = self.serial.as_mut() {
             serial.send(byte);
         }
@@ -37,7 +40,8 @@ impl Write for Console {
     }
 }
 
-static CONSOLE: Mutex<Console> = Mutex::new(Console { serial: None, screen: None });
+static CONSOLE: Mutex<Console> =
+    Mutex::new(Console { serial: None, screen: None, at_line_start: true });
 
 /// Brings up COM1 and the screen. Returns whether COM1 answered.
 pub fn init() -> bool {
@@ -56,6 +60,18 @@ pub fn write_bytes(bytes: &[u8]) {
     without_interrupts(|| {
         let mut console = CONSOLE.lock();
         bytes.iter().for_each(|&b| console.write_byte(b));
+    });
+}
+
+/// Ends the current line if something was written on it: what follows
+/// starts on a line of its own (after a program's output without a final
+/// newline, for example).
+pub fn start_line() {
+    without_interrupts(|| {
+        let mut console = CONSOLE.lock();
+        if !console.at_line_start {
+            console.write_byte(b'\n');
+        }
     });
 }
 

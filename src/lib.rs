@@ -1,16 +1,34 @@
 //! irqkernel: a bare-metal x86 32-bit protected-mode kernel that shows how
 //! an operating system handles interrupts.
 //!
-//! Where to start reading, following a key press:
-//! `keyboard.rs` (IRQ 1 reads port 0x60) <- `trap.rs` (the dispatcher and
-//! the EOI) <- `stubs.rs` (the per-vector and common assembly stubs) <-
-//! `idt.rs` (the gates) <- `main.rs` (the boot order), and then back out
-//! through `keys.rs` (decoding) and `console.rs` (the echo on COM1).
+//! The source is laid out in rooms, one folder per layer, listed here from
+//! the bottom up. A module may use the rooms below its own, never one
+//! above (`tests/layers.py` checks this, and that no two modules import
+//! each other in a circle, in the lint stage of `make test`):
 //!
-//! Modules that touch no hardware (`cmdline`, `gdt` tables, `idt` gates,
-//! `keys`, `pic` decisions, `pit` arithmetic, `ring`, `trapframe`,
-//! `vectors`) also build for the host, where `cargo test --lib` runs their
-//! unit tests. The rest only exists in the kernel build.
+//! | room | what it owns |
+//! | --- | --- |
+//! | `cpu/` | the CPU's tables (GDT, TSS, IDT, page tables), single instructions |
+//! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, QEMU exit |
+//! | `console.rs` | kernel output: COM1 and the VGA screen behind one lock |
+//! | `interrupt/` | every interrupt's path: vectors, stubs, frame, dispatcher, reports |
+//! | `terminal/` | input: scancodes to keys, the key queue, what a key means |
+//! | `user/` | ring 3: entering it and coming back, system calls, loading programs |
+//! | `boot/` | the loader's hand-over and the command line, read once by `kernel_main` |
+//! | `bench/`, `selftest/` | the benchmark; the in-kernel tests and fault demonstrations |
+//!
+//! `src/main.rs` sits on top: `kernel_main` brings the rooms up in that
+//! order and wires every interrupt handler in one place.
+//!
+//! Where to start reading, following a key press: `dev/i8042.rs` (the
+//! controller raises IRQ 1), `interrupt/stubs.rs` (the stub the IDT gate
+//! leads to), `interrupt/dispatch.rs` (the dispatcher and the EOI),
+//! `terminal/keyboard.rs` (the IRQ 1 handler: read, decode, queue), and
+//! `terminal/mod.rs` (the echo, later, with interrupts on).
+//!
+//! Modules that touch no hardware build for the host too, where
+//! `cargo test --lib` runs their unit tests; the rest only exists in the
+//! kernel build (`target_os = "none"`).
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -19,46 +37,14 @@
 // static_mut_refs lint; clippy mistakes the raw pointer for a reference.
 #![allow(clippy::deref_addrof)]
 
-pub mod bench_stats;
-pub mod cmdline;
-pub mod elf;
-pub mod errcode;
-pub mod gdt;
-pub mod idt;
-pub mod keys;
-pub mod multiboot;
-pub mod paging;
-pub mod pic;
-pub mod pit;
-pub mod ring;
-pub mod syscall;
-pub mod trapframe;
-pub mod tss;
-pub mod vectors;
-
-#[cfg(target_os = "none")]
 pub mod bench;
-#[cfg(target_os = "none")]
-pub mod bench_stubs;
+pub mod boot;
 #[cfg(target_os = "none")]
 pub mod console;
-#[cfg(target_os = "none")]
 pub mod cpu;
-#[cfg(target_os = "none")]
-pub mod faults;
-#[cfg(target_os = "none")]
-pub mod keyboard;
-#[cfg(target_os = "none")]
-pub mod programs;
+pub mod dev;
+pub mod interrupt;
 #[cfg(target_os = "none")]
 pub mod selftest;
-#[cfg(target_os = "none")]
-pub mod serial;
-#[cfg(target_os = "none")]
-pub mod stubs;
-#[cfg(target_os = "none")]
-pub mod trap;
-#[cfg(target_os = "none")]
+pub mod terminal;
 pub mod user;
-#[cfg(target_os = "none")]
-pub mod vga;

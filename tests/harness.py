@@ -154,7 +154,7 @@ class Qemu(Emulator):
     def screen(self):
         """The text in the VGA text buffer (guest memory 0xB8000-0xBFFFF),
         row by row. The kernel scrolls by moving the CRTC start address
-        (src/vga.rs), so the visible screen is a 25-row window somewhere in
+        (src/dev/vga.rs), so the visible screen is a 25-row window somewhere in
         this buffer; the text it shows is all here, in order."""
         self.query("info version")  # drain the greeting and older replies
         dump = self.query("xp /16384hx 0xb8000")

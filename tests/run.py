@@ -3,7 +3,8 @@
 
 Stages (all by default; name some to run only those):
   unit      host unit tests of the pure logic (cargo test --lib)
-  lint      clippy on the kernel and host builds, warnings denied
+  lint      clippy on the kernel and host builds, warnings denied; rustfmt,
+            line width and the layering of src/ (tests/layers.py)
   selftest  the kernel's own tests (test=all): real int3, int 0x99, #GP,
             #UD, PIT ticks, i8042-injected keys through IRQ 1
   e2e       the release kernel booted headless, keys typed through the
@@ -23,6 +24,7 @@ Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -34,6 +36,9 @@ from harness import ROOT, Qemu, Results
 from user_stage import stage_user
 
 READY = "kernel: ready"
+# The widest line of src/, the max_width of rustfmt.toml (which rustfmt
+# itself only enforces on code, not on comments and strings).
+MAX_WIDTH = 100
 
 
 def stage_unit(r):
@@ -54,6 +59,23 @@ def stage_lint(r):
         proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         r.check("lint: clippy on the %s is clean (every unsafe block has a SAFETY comment)" % name,
                 proc.returncode == 0, proc.stdout[-3000:])
+    proc = subprocess.run(["cargo", "fmt", "--check"], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    r.check("lint: the source is formatted as rustfmt.toml says (cargo fmt --check; `cargo fmt` fixes it)",
+            proc.returncode == 0, proc.stdout[-3000:])
+    long_lines = []
+    for folder, _, files in os.walk(os.path.join(ROOT, "src")):
+        for name in sorted(f for f in files if f.endswith(".rs")):
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as f:
+                long_lines += ["%s:%d: %d columns" % (os.path.relpath(path, ROOT), n, len(line.rstrip("\n")))
+                               for n, line in enumerate(f, 1) if len(line.rstrip("\n")) > MAX_WIDTH]
+    r.check("lint: no line of src/ is wider than %d columns (comments and strings too)" % MAX_WIDTH,
+            not long_lines, "\n".join(long_lines))
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "layers.py")], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r.check("lint: every import points down the layers of src/lib.rs, and none is circular (tests/layers.py)",
+            proc.returncode == 0, proc.stdout)
 
 
 def stage_selftest(r):
@@ -132,7 +154,7 @@ def stage_badinput(r):
     try:
         ok = q.wait_exit(60) == 35
         r.check("badinput: unknown test name listed with the valid ones",
-                ok and "selftest: no test named 'nosuch'; tests: all badmagic breakpoint_resumes" in q.output(),
+                ok and "selftest: no test named 'nosuch', none ran; tests: all badmagic breakpoint_resumes" in q.output(),
                 q.diagnosis())
     finally:
         q.stop()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the Makefile's targets need, and says what it installs.
-#   tests/setup.sh rust    the pinned nightly from rust-toolchain.toml, with rust-src
+#   tests/setup.sh rust    the pinned nightly from rust-toolchain.toml, with rust-src,
+#                          clippy and rustfmt (make test's lint stage)
 #   tests/setup.sh qemu    qemu-system-i386 (Debian package qemu-system-x86)
 #   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
 #   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, tmux
@@ -45,14 +46,15 @@ setup_rust() {
     local toolchain
     toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
     if ! rustup toolchain list | grep -q "^$toolchain"; then
-        say "installing Rust toolchain $toolchain with rust-src and clippy (pinned in rust-toolchain.toml)"
-        rustup toolchain install --no-self-update "$toolchain" --profile minimal -c rust-src -c llvm-tools -c clippy >&2
+        say "installing Rust toolchain $toolchain with rust-src, clippy and rustfmt (pinned in rust-toolchain.toml)"
+        rustup toolchain install --no-self-update "$toolchain" --profile minimal \
+            -c rust-src -c llvm-tools -c clippy -c rustfmt >&2
     fi
     local installed
     installed=$(rustup component list --toolchain "$toolchain" --installed)
-    for component in rust-src clippy; do
+    for component in rust-src clippy rustfmt; do
         if ! grep -q "^$component" <<<"$installed"; then
-            say "adding $component to $toolchain (rust-src: for -Zbuild-std; clippy: for make lint)"
+            say "adding $component to $toolchain (rust-src: for -Zbuild-std; clippy, rustfmt: for make lint)"
             rustup component add "$component" --toolchain "$toolchain" >&2
         fi
     done

@@ -62,6 +62,13 @@ def stage_user(r):
         q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
         # Let it compute long enough for timer ticks to land in ring 3.
         q.wait_for(lambda out: False, 1)
+        # An NMI is no fault of the program's: reported, and the program
+        # goes on (it is still there for the Ctrl-C below).
+        q.query("nmi")
+        ok = q.wait_for(lambda out: "trap: NMI Non-Maskable Interrupt (vector 2)" in out
+                        and "trap: resumed" in out, 20)
+        r.check("user: an NMI while a program runs is reported and survived, the program is not killed",
+                ok and "user: killed" not in q.output(), q.diagnosis())
         q.sendkeys(["ctrl-c"])
         ok = q.wait_for(lambda out: "user: interrupted by Ctrl-C\n" in out, 20)
         r.check("user: Ctrl-C stops a program that never makes a system call", ok, q.diagnosis())
@@ -107,7 +114,7 @@ def stage_user(r):
 
     q = Qemu("user-unknown", append="init=nosuch")
     try:
-        ok = q.wait_for(lambda out: "user: no built-in program 'nosuch'; user: built-in programs: hello echo" in out, 30)
+        ok = q.wait_for(lambda out: "user: no built-in program 'nosuch'; built-in programs: hello echo" in out, 30)
         r.check("user: an unknown init= name lists the programs, and the kernel goes on",
                 ok and echo_after(q), q.diagnosis())
     finally:

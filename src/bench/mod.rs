@@ -1,0 +1,17 @@
+//! `make bench`: what each step of the interrupt path costs, measured in
+//! the running kernel (`bench=N` on the command line).
+//!
+//! `measure` runs the rows and prints the table; `stubs` holds the
+//! assembly the rows need beside the kernel's own (the `iretd`-only floor
+//! gate, the classic stub, the ring-3 timing program); `stats` is the
+//! arithmetic (medians, ratios, overhead), pure and host-tested.
+
+pub mod stats;
+
+#[cfg(target_os = "none")]
+mod measure;
+#[cfg(target_os = "none")]
+pub mod stubs;
+
+#[cfg(target_os = "none")]
+pub use self::measure::run;

@@ -1,0 +1,191 @@
+//! The arithmetic of `make bench`: from raw TSC readings to the figures
+//! in the table.
+//!
+//! Every row of the benchmark (src/bench/measure.rs) is measured the same way: a
+//! batch runs the operation `iterations` times between two RDTSCs, and
+//! the same loop without the operation (the overhead) right next to it;
+//! the batch's figure is the difference per iteration. Several batches
+//! give a median (the figure reported) and a minimum (what the machine
+//! can do when nothing else gets in the way). Under TCG the TSC follows
+//! host time and another process can steal the CPU mid-batch, so single
+//! numbers wander; medians of batches and ratios measured in one run do
+//! not wander much.
+//!
+//! Pure logic, host-tested: no RDTSC and no port here.
+
+use core::fmt;
+
+/// Batches per row. Odd, so the median is one measured batch.
+pub const BATCHES: usize = 7;
+
+/// Iterations per batch of `make bench` unless BENCH=N says otherwise.
+pub const DEFAULT_ITERATIONS: u32 = 100_000;
+/// Rows whose every iteration touches a slow device or waits for one
+/// (the UART data write, a whole key press, a PIT tick) run this many
+/// times fewer iterations per batch, so that a run writes a few thousand
+/// bytes to COM1 rather than a few hundred thousand.
+pub const DEVICE_DIVISOR: u32 = 50;
+/// ... but never fewer than this many.
+pub const MIN_DEVICE_ITERATIONS: u32 = 10;
+
+/// Iterations per batch of the device rows, for `iterations` of the rest.
+pub fn device_iterations(iterations: u32) -> u32 {
+    (iterations / DEVICE_DIVISOR).max(MIN_DEVICE_ITERATIONS)
+}
+
+/// Cycles per iteration of one batch: the loop with the operation took
+/// `elapsed` cycles, the same loop without it `overhead` cycles, both over
+/// `iterations` iterations. Rounded to the nearest cycle; 0 if the
+/// overhead loop happened to be slower (noise on a near-free operation).
+pub fn per_iteration(elapsed: u64, overhead: u64, iterations: u32) -> u64 {
+    let iterations = u64::from(iterations.max(1));
+    (elapsed.saturating_sub(overhead) + iterations / 2) / iterations
+}
+
+/// What a row reports: the median and the minimum of its batches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub median: u64,
+    pub min: u64,
+}
+
+impl Summary {
+    /// Summarizes the per-iteration figures of a row's batches (sorts them
+    /// in place). An even count takes the mean of the two middle ones.
+    pub fn of(batches: &mut [u64]) -> Summary {
+        if batches.is_empty() {
+            return Summary::default();
+        }
+        batches.sort_unstable();
+        let mid = batches.len() / 2;
+        let median = if batches.len() % 2 == 1 {
+            batches[mid]
+        } else {
+            (batches[mid - 1] + batches[mid]).div_ceil(2)
+        };
+        Summary { median, min: batches[0] }
+    }
+
+    /// The sum of several rows, median with median and min with min: the
+    /// cost of doing each of them once.
+    pub fn sum(parts: &[Summary]) -> Summary {
+        parts.iter().fold(Summary::default(), |a, b| Summary {
+            median: a.median + b.median,
+            min: a.min + b.min,
+        })
+    }
+}
+
+/// `numerator / denominator`, shown with two decimals (rounded), as in
+/// `bench: dispatch/floor=1.08`. A zero denominator shows as `inf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ratio {
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Ratio {
+    pub fn new(numerator: u64, denominator: u64) -> Ratio {
+        Ratio { numerator, denominator }
+    }
+
+    /// The ratio in hundredths, rounded to nearest; None when undefined.
+    pub fn hundredths(&self) -> Option<u64> {
+        (self.denominator != 0)
+            .then(|| (self.numerator * 100 + self.denominator / 2) / self.denominator)
+    }
+
+    /// Whether the ratio is at most `limit_hundredths` / 100, judged on the
+    /// rounded figure that is printed (so the verdict matches the line).
+    pub fn at_most(&self, limit_hundredths: u64) -> bool {
+        self.hundredths().is_some_and(|h| h <= limit_hundredths)
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.hundredths() {
+            Some(h) => write!(f, "{}.{:02}", h / 100, h % 100),
+            None => f.write_str("inf"),
+        }
+    }
+}
+
+/// TSC cycles per second from a calibration: `cycles` counted over
+/// `ticks` timer ticks of a timer running at `timer_mhz` millihertz.
+pub fn tsc_hz(cycles: u64, ticks: u64, timer_mhz: u32) -> u64 {
+    if ticks == 0 {
+        return 0;
+    }
+    (u128::from(cycles) * u128::from(timer_mhz) / (u128::from(ticks) * 1000)) as u64
+}
+
+/// `cycles` of a TSC running at `tsc_hz`, in microseconds (0 if unknown).
+pub fn cycles_to_us(cycles: u64, tsc_hz: u64) -> u64 {
+    if tsc_hz == 0 {
+        return 0;
+    }
+    (u128::from(cycles) * 1_000_000 / u128::from(tsc_hz)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn device_rows_run_fewer_iterations_but_never_too_few() {
+        assert_eq!(device_iterations(DEFAULT_ITERATIONS), 2_000);
+        assert_eq!(device_iterations(crate::boot::cmdline::QUICK_ITERATIONS), 20);
+        assert_eq!(device_iterations(1), MIN_DEVICE_ITERATIONS);
+    }
+
+    #[test]
+    fn overhead_is_subtracted_per_iteration_and_rounded() {
+        assert_eq!(per_iteration(60_000, 6_000, 100), 540);
+        assert_eq!(per_iteration(1_049, 0, 10), 105);
+        assert_eq!(per_iteration(1_044, 0, 10), 104);
+        // A noisy overhead loop slower than the real one gives 0, not a wrap.
+        assert_eq!(per_iteration(900, 1_000, 10), 0);
+        assert_eq!(per_iteration(500, 0, 0), 500);
+    }
+
+    #[test]
+    fn median_and_min_of_batches() {
+        let mut odd = [540, 530, 9_000, 536, 538, 535, 600];
+        assert_eq!(Summary::of(&mut odd), Summary { median: 538, min: 530 });
+        let mut even = [10, 40, 20, 30];
+        assert_eq!(Summary::of(&mut even), Summary { median: 25, min: 10 });
+        assert_eq!(Summary::of(&mut []), Summary { median: 0, min: 0 });
+        let parts = [Summary { median: 500, min: 490 }, Summary { median: 100, min: 95 }];
+        assert_eq!(Summary::sum(&parts), Summary { median: 600, min: 585 });
+    }
+
+    #[test]
+    fn ratios_print_two_rounded_decimals() {
+        assert_eq!(Ratio::new(592, 536).to_string(), "1.10");
+        assert_eq!(Ratio::new(1364, 536).to_string(), "2.54");
+        assert_eq!(Ratio::new(1, 3).to_string(), "0.33");
+        assert_eq!(Ratio::new(2, 3).to_string(), "0.67");
+        assert_eq!(Ratio::new(125, 100).to_string(), "1.25");
+        assert_eq!(Ratio::new(7, 0).to_string(), "inf");
+    }
+
+    #[test]
+    fn targets_are_judged_on_the_printed_figure() {
+        assert!(Ratio::new(1249, 1000).at_most(125)); // prints 1.25
+        assert!(!Ratio::new(1255, 1000).at_most(125)); // prints 1.26
+        assert!(!Ratio::new(1, 0).at_most(125));
+    }
+
+    #[test]
+    fn tsc_calibration_and_conversion() {
+        // 1,000 ticks of a 1 kHz timer = 1 s.
+        assert_eq!(tsc_hz(2_600_000_000, 1_000, 1_000_000), 2_600_000_000);
+        // 100 ticks at 10,026.739 Hz (divisor 119) are 9.973 ms.
+        assert_eq!(tsc_hz(25_930_800, 100, 10_026_739), 2_600_013_636);
+        assert_eq!(tsc_hz(1, 0, 1), 0);
+        assert_eq!(cycles_to_us(13_000_000, 2_600_000_000), 5_000);
+        assert_eq!(cycles_to_us(13_000_000, 0), 0);
+    }
+}

@@ -1,0 +1,211 @@
+//! Kernel options from the Multiboot command line: `key=value` words.
+//!
+//! QEMU's `-append "hz=250"`, a `multiboot /boot/kernel.elf hz=250` line in
+//! grub.cfg and `make run ARGS="hz=250"` all end up here. QEMU puts the
+//! image's file name first (`build/kernel.elf hz=250`), GRUB 2 does not,
+//! so a first word without `=` that looks like a file name (it has a `/`
+//! or a `.`) is taken as the image and skipped. Anything
+//! else that is not a known `key=value` is reported and ignored: a typo
+//! must never stop the kernel or be silently lost.
+//!
+//! Pure logic, host-tested.
+
+use core::fmt;
+
+use crate::dev::pit;
+
+/// Every option the kernel knows, with what it takes: the text shown when
+/// an option is not recognised.
+pub const KNOWN: &[(&str, &str)] = &[
+    ("hz", "timer interrupts per second, 19-10000 (default 100)"),
+    ("test", "run the in-kernel tests: all, or one test's name"),
+    ("fault", "raise an exception after boot (fault=help lists them)"),
+    ("init", "run a built-in user program in ring 3 after boot (init=help lists them)"),
+    ("bench", "run the benchmark after boot: quick, or iterations per batch 1-10000000"),
+];
+
+/// Iterations per batch of `bench=quick`: a smoke test, not a measurement.
+pub const QUICK_ITERATIONS: u32 = 1_000;
+/// Largest `bench=N` accepted: 7 batches of the slowest CPU-only row
+/// (the classic stub, ~1,400 cycles) stay under a minute of TCG time.
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// The value of `bench=`: `quick`, or iterations per batch (1 to
+/// MAX_ITERATIONS). None for anything else.
+pub fn parse_iterations(value: &str) -> Option<u32> {
+    match value {
+        "quick" => Some(QUICK_ITERATIONS),
+        _ => value.parse::<u32>().ok().filter(|n| (1..=MAX_ITERATIONS).contains(n)),
+    }
+}
+
+/// The parsed options; defaults where an option was absent or invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options<'a> {
+    pub hz: u32,
+    pub test: Option<&'a str>,
+    pub fault: Option<&'a str>,
+    pub init: Option<&'a str>,
+    /// `bench=`: iterations per batch (src/bench/), None = no benchmark.
+    pub bench: Option<u32>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options { hz: pit::DEFAULT_HZ, test: None, fault: None, init: None, bench: None }
+    }
+}
+
+/// Something wrong with one word of the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem<'a> {
+    /// `key=value` with a key nobody knows.
+    Unknown(&'a str),
+    /// A word without `=` after the image name.
+    NoValue(&'a str),
+    /// A known key with a value it cannot take.
+    BadValue { key: &'a str, value: &'a str },
+}
+
+impl fmt::Display for Problem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Problem::Unknown(word) => {
+                write!(f, "cmdline: unknown option '{word}' ignored; known options:")?;
+                KNOWN.iter().try_for_each(|(key, _)| write!(f, " {key}="))
+            }
+            Problem::NoValue(word) => write!(f, "cmdline: '{word}' is not key=value, ignored"),
+            Problem::BadValue { key, value } => {
+                let help = KNOWN.iter().find(|(k, _)| *k == key).map_or("", |(_, h)| h);
+                write!(f, "cmdline: bad value '{value}' for {key}= ({help}), default kept")
+            }
+        }
+    }
+}
+
+/// Parses `cmdline`, calling `report` for each word it ignores.
+pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Options<'a> {
+    let mut options = Options::default();
+    for (i, word) in cmdline.split_ascii_whitespace().enumerate() {
+        let Some((key, value)) = word.split_once('=') else {
+            let image_name = i == 0 && word.contains(['/', '.']);
+            if !image_name {
+                report(Problem::NoValue(word));
+            }
+            continue;
+        };
+        let bad = || Problem::BadValue { key, value };
+        match key {
+            "hz" => match value.parse::<u32>().ok().filter(|hz| pit::divisor_for(*hz).is_ok()) {
+                Some(hz) => options.hz = hz,
+                None => report(bad()),
+            },
+            "test" if !value.is_empty() => options.test = Some(value),
+            "test" => report(bad()),
+            // Which names exist is the demonstrations' own business
+            // (src/selftest/faults.rs): an unknown one is reported there.
+            "fault" if !value.is_empty() => options.fault = Some(value),
+            "fault" => report(bad()),
+            "init" if !value.is_empty() => options.init = Some(value),
+            "init" => report(bad()),
+            "bench" => match parse_iterations(value) {
+                Some(n) => options.bench = Some(n),
+                None => report(bad()),
+            },
+            _ => report(Problem::Unknown(word)),
+        }
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    fn parse_all(line: &str) -> (Options<'_>, Vec<Problem<'_>>) {
+        let mut problems = Vec::new();
+        let options = parse(line, |p| problems.push(p));
+        (options, problems)
+    }
+
+    #[test]
+    fn empty_and_image_only_give_defaults() {
+        assert_eq!(parse_all(""), (Options::default(), Vec::new()));
+        assert_eq!(parse_all("/boot/kernel.elf"), (Options::default(), Vec::new()));
+        assert_eq!(Options::default().hz, 100);
+    }
+
+    #[test]
+    fn known_options() {
+        let (o, p) = parse_all("build/kernel.elf hz=250 test=all bench=quick");
+        assert!(p.is_empty());
+        assert_eq!(o.hz, 250);
+        assert_eq!(o.test, Some("all"));
+        assert_eq!(o.bench, Some(QUICK_ITERATIONS));
+        assert_eq!(parse_all("bench=0").1, [Problem::BadValue { key: "bench", value: "0" }]);
+    }
+
+    #[test]
+    fn image_name_may_be_absent() {
+        // GRUB 2 passes only what follows the path on the multiboot line.
+        let (o, p) = parse_all("hz=1000");
+        assert!(p.is_empty());
+        assert_eq!(o.hz, 1000);
+        let (_, p) = parse_all("verbose hz=1000");
+        assert_eq!(p, [Problem::NoValue("verbose")]);
+        let (_, p) = parse_all("kernel.elf hz=1000");
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn unknown_and_malformed_words_are_reported_and_skipped() {
+        let (o, p) = parse_all("/boot/kernel hz=50 colour=blue verbose hz=abc hz=5");
+        assert_eq!(o.hz, 50);
+        assert_eq!(
+            p,
+            [
+                Problem::Unknown("colour=blue"),
+                Problem::NoValue("verbose"),
+                Problem::BadValue { key: "hz", value: "abc" },
+                Problem::BadValue { key: "hz", value: "5" },
+            ]
+        );
+    }
+
+    #[test]
+    fn fault_takes_any_name_but_not_none() {
+        // The demonstrations check the name themselves (src/selftest/faults.rs).
+        let (o, p) = parse_all("fault=gpf");
+        assert!(p.is_empty());
+        assert_eq!(o.fault, Some("gpf"));
+        let (o, p) = parse_all("fault=");
+        assert_eq!(o.fault, None);
+        assert_eq!(p, [Problem::BadValue { key: "fault", value: "" }]);
+    }
+
+    #[test]
+    fn bench_values() {
+        assert_eq!(parse_iterations("quick"), Some(QUICK_ITERATIONS));
+        assert_eq!(parse_iterations("100000"), Some(100_000));
+        assert_eq!(parse_iterations("1"), Some(1));
+        assert_eq!(parse_iterations("0"), None);
+        assert_eq!(parse_iterations("-5"), None);
+        assert_eq!(parse_iterations("fast"), None);
+        assert_eq!(parse_iterations(""), None);
+        assert_eq!(parse_iterations("10000001"), None);
+    }
+
+    #[test]
+    fn messages_say_what_was_ignored_and_what_is_known() {
+        let m = Problem::Unknown("colour=blue").to_string();
+        assert_eq!(
+            m,
+            "cmdline: unknown option 'colour=blue' ignored; known options: \
+             hz= test= fault= init= bench="
+        );
+        let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
+        assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
+    }
+}

@@ -1,0 +1,92 @@
+//! The CPU's own data structures, and the single instructions the rest
+//! of the kernel needs.
+//!
+//! The submodules are the tables the CPU reads by itself (Intel SDM
+//! Vol. 3A): the GDT (`gdt`), the task-state segments (`tss`), the IDT
+//! (`idt`) and the page tables (`paging`). This file holds one wrapper per
+//! instruction the kernel uses outside those tables: the interrupt flag,
+//! `hlt`, the time-stamp counter and CR2, each with its reason. Nothing
+//! here knows about devices, vectors or processes.
+
+pub mod gdt;
+pub mod idt;
+pub mod paging;
+pub mod tss;
+
+#[cfg(target_arch = "x86")]
+pub use self::instructions::*;
+
+#[cfg(target_arch = "x86")]
+mod instructions {
+    use core::arch::asm;
+
+    /// EFLAGS.IF, the interrupt-enable flag.
+    const EFLAGS_IF: u32 = 1 << 9;
+
+    /// Whether maskable interrupts are enabled (EFLAGS.IF).
+    pub fn interrupts_enabled() -> bool {
+        let eflags: u32;
+        // SAFETY: pushfd/pop only reads EFLAGS through the stack.
+        unsafe { asm!("pushfd", "pop {}", out(reg) eflags, options(nomem, preserves_flags)) };
+        eflags & EFLAGS_IF != 0
+    }
+
+    /// Enables maskable interrupts.
+    pub fn enable_interrupts() {
+        // SAFETY: the IDT, PIC and handlers are set up before anyone calls this
+        // (the boot path in main.rs calls it once they are).
+        unsafe { asm!("sti", options(nomem, nostack)) };
+    }
+
+    /// Disables maskable interrupts.
+    pub fn disable_interrupts() {
+        // SAFETY: clearing IF cannot break memory safety.
+        unsafe { asm!("cli", options(nomem, nostack)) };
+    }
+
+    /// Runs `f` with maskable interrupts off, then restores IF as it was.
+    /// This is what keeps a lock taken by both interrupted code and an
+    /// interrupt handler from deadlocking: the handler cannot run while the
+    /// interrupted code holds the lock on this (only) CPU.
+    pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+        let was_enabled = interrupts_enabled();
+        if was_enabled {
+            disable_interrupts();
+        }
+        let result = f();
+        if was_enabled {
+            enable_interrupts();
+        }
+        result
+    }
+
+    /// Enables interrupts and halts until the next one, atomically: `sti`
+    /// takes effect only after the following instruction, so no interrupt can
+    /// slip in between the two and leave the CPU asleep with work pending.
+    /// Callers check for work with interrupts off, then call this.
+    pub fn enable_interrupts_and_halt() {
+        // SAFETY: see enable_interrupts; hlt just waits for an interrupt.
+        unsafe { asm!("sti", "hlt", options(nomem, nostack)) };
+    }
+
+    /// Stops the CPU for good: interrupts off, then halt (NMIs wake a halted
+    /// CPU, hence the loop).
+    pub fn halt_forever() -> ! {
+        loop {
+            // SAFETY: cli; hlt only stops this CPU.
+            unsafe { asm!("cli", "hlt", options(nomem, nostack)) };
+        }
+    }
+
+    /// The time-stamp counter, in CPU cycles since reset.
+    pub fn rdtsc() -> u64 {
+        // SAFETY: rdtsc is unprivileged here (CR4.TSD clear) and side-effect free.
+        unsafe { x86::time::rdtsc() }
+    }
+
+    /// CR2: the linear address of the last page fault.
+    pub fn cr2() -> u32 {
+        // SAFETY: reading CR2 in ring 0 has no side effects.
+        unsafe { x86::controlregs::cr2() as u32 }
+    }
+}

@@ -1,0 +1,49 @@
+//! IRQ 1: a byte from the keyboard controller becomes a queued key.
+//!
+//! The dispatcher calls `on_irq` for vector 0x21. It reads the byte
+//! (src/dev/i8042.rs), feeds it to the scancode decoder (`keys`), and
+//! queues the key for whoever consumes keys: the kernel's echo
+//! (`terminal::echo_pending`) or a program's `read` (`terminal::read`).
+//! That is all it does: the slow part, printing, happens later with
+//! interrupts enabled. One decision is made here, because it cannot wait
+//! in the queue: Ctrl-C while a program runs is not queued but recorded
+//! as a request to stop it (src/terminal/foreground.rs).
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
+
+use super::foreground;
+use super::keys::{Decoder, Key};
+use super::ring::Ring;
+use crate::dev::i8042;
+use crate::interrupt::TrapFrame;
+
+/// Keys queued between IRQ 1 and the consumer.
+pub const QUEUE_SIZE: usize = 256;
+
+/// Decoded keys waiting for the consumer.
+pub static KEYS: Ring<Key, QUEUE_SIZE> = Ring::new();
+/// Keys that arrived while the queue was full.
+static DROPPED: AtomicU32 = AtomicU32::new(0);
+/// Only IRQ 1 uses the decoder; the lock is never contended.
+static DECODER: Mutex<Decoder> = Mutex::new(Decoder::new());
+
+/// The key that stops the foreground program.
+pub const INTERRUPT_KEY: Key = Key::Char('\u{3}');
+
+/// The IRQ 1 handler.
+pub fn on_irq(_frame: &mut TrapFrame) {
+    let scancode = i8042::read_data();
+    let Some(key) = DECODER.lock().feed(scancode) else { return };
+    if key == INTERRUPT_KEY && foreground::request_interrupt() {
+        return;
+    }
+    if KEYS.push(key).is_err() {
+        DROPPED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Keys lost to a full queue since boot.
+pub fn dropped() -> u32 {
+    DROPPED.load(Ordering::Relaxed)
+}
