@@ -24,8 +24,9 @@ QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
 
 # The GRUB CD image (make iso), booted by make run-iso and make bochs.
 ISO       := build/os.iso
-# Which boot/grub.cfg menu entry the image boots: irqkernel (the first,
-# no options), hz1000 or selftest. GRUB cannot take ARGS from make.
+# Which boot/grub.cfg menu entry the image boots, by its --id (the first
+# entry when empty; `boot/mkiso.sh --list` lists them). GRUB cannot take
+# ARGS from make.
 ENTRY     ?=
 # A user program for make run to load as a Multiboot module (flat binary
 # or ELF32, see README "System calls"), e.g. INITRD=build/hello.bin.
@@ -43,7 +44,8 @@ help:
 	@echo "make            build the release kernel at $(KERNEL)"
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
 	@echo "make debug      like run, but QEMU waits for GDB on localhost:1234"
-	@echo "make iso        a GRUB CD image of the kernel at $(ISO) (ENTRY=hz1000 or selftest picks a menu entry)"
+	@echo "make iso        a GRUB CD image of the kernel at $(ISO) (ENTRY=ID picks a menu entry of boot/grub.cfg:"
+	@echo "                $$(boot/mkiso.sh --list))"
 	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
 	@echo "make bochs      boot $(ISO) in Bochs in this terminal; COM1 goes to com1.out; Ctrl-] quits"
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
@@ -69,15 +71,21 @@ setup-bochs:
 setup-user:
 	@tests/setup.sh user
 
-# The example user program, in both forms the kernel loads.
-build/hello.bin: tests/user/hello.asm setup-user
+# The example user program, in both forms the kernel loads. setup-user is
+# order-only (after the |): it must run first, but, being phony, it must
+# not make the programs out of date on every make test.
+build/hello.bin: tests/user/hello.asm | setup-user
 	@mkdir -p build
 	nasm -f bin -o $@ $<
 
-build/hello.elf: tests/user/hello.asm setup-user
+# -Ttext-segment puts the whole image (headers, then code) at the start of
+# the user region, in page-aligned segments with their own permissions
+# (R, then R+X). ld's default, 0x08048000, is outside this kernel's user
+# region, and -N (one RWX segment) makes ld warn.
+build/hello.elf: tests/user/hello.asm | setup-user
 	@mkdir -p build
 	nasm -f elf32 -o build/hello.o $<
-	ld -m elf_i386 -N -Ttext=0x00400000 -e _start -o $@ build/hello.o
+	ld -m elf_i386 -Ttext-segment=0x00400000 -e _start -o $@ build/hello.o
 
 user-programs: build/hello.bin build/hello.elf
 

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # boot/mkiso.sh ISO [ENTRY]
 # Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf,
-# build/hello.bin (the example user program, if built) and boot/grub.cfg. ENTRY, a menu entry id from grub.cfg (irqkernel, hz1000,
-# selftest), becomes the one GRUB boots; without it, the first entry.
+# build/hello.bin (the example user program, if built) and boot/grub.cfg.
+# ENTRY, the --id of a menu entry in boot/grub.cfg (`boot/mkiso.sh --list`
+# prints them all), becomes the one GRUB boots; without it, the first.
 # `make iso` runs this for build/os.iso; tests/emulators.py for its variant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 die() { echo "mkiso: error: $*" >&2; exit 1; }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 ISO [ENTRY]"
+# The menu entries' ids, read from boot/grub.cfg: the only list of them.
+ids=$(sed -n 's/^menuentry .*--id \([A-Za-z0-9_-]*\).*/\1/p' boot/grub.cfg | tr "\n" " " | sed "s/ $//")
+if [ "${1:-}" = --list ]; then echo "$ids"; exit 0; fi
+
+[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 ISO [ENTRY] | $0 --list"
 iso=$1
 entry=${2:-}
 kernel=build/kernel.elf
 
 [ -f "$kernel" ] || die "$kernel is missing: run make"
 grub-file --is-x86-multiboot "$kernel" || die "$kernel has no Multiboot v1 header GRUB accepts"
-ids=$(sed -n 's/^menuentry .*--id \([A-Za-z0-9_-]*\).*/\1/p' boot/grub.cfg | tr "\n" " " | sed "s/ $//")
 if [ -n "$entry" ] && ! grep -qw -- "$entry" <<<"$ids"; then
     die "no menu entry '$entry' in boot/grub.cfg; entries: $ids"
 fi

@@ -27,7 +27,8 @@ HOSTILE = {
     "port": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
     "cli": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
     "lidt": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
-    "jumpkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 .*\n  eip=0x00100000 cs=0x001b", "#PF"),
+    "jumpkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 .*\n  eip=0x00100000 cs=0x001b(.*\n)*.*"
+                   r"cr2=0x00100000 \(= eip: an instruction fetch", "#PF"),
     "stackoverflow": (r"#PF Page Fault \(vector 14\) error code 0x6 \[write to a not-present page, from ring 3\]"
                       r"(.*\n)*.*cr2=0x007efffc", "#PF"),
 }

@@ -32,6 +32,12 @@ const PF_PRESENT: u32 = 1 << 0;
 const PF_WRITE: u32 = 1 << 1;
 const PF_USER: u32 = 1 << 2;
 const PF_RESERVED: u32 = 1 << 3;
+/// I/D: the access was an instruction fetch. The CPU sets this bit only
+/// when it could refuse a fetch that a read would be allowed: with PAE
+/// paging and NX enabled, or with SMEP (SDM 3A, 4.7). Under the 32-bit
+/// paging this kernel uses, neither exists, so a fetch from a page the
+/// code may not use is reported as a read (the report then points out
+/// that CR2 equals EIP).
 const PF_FETCH: u32 = 1 << 4;
 
 /// `Display`s an error code in words: `[GDT selector 0x1238 (index 583)]`,

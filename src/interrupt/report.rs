@@ -57,7 +57,15 @@ fn write_report(frame: &TrapFrame, out: Out) {
     ));
     out(format_args!("  ds={:#06x} es={:#06x}", frame.ds & 0xFFFF, frame.es & 0xFFFF));
     if vector == vectors::PAGE_FAULT {
-        out(format_args!(" cr2={:#010x}", cpu::cr2()));
+        let cr2 = cpu::cr2();
+        out(format_args!(" cr2={cr2:#010x}"));
+        if cr2 == frame.eip {
+            // 32-bit paging cannot say "fetch" in the error code (see
+            // errcode.rs), but CR2 = EIP can only mean one.
+            out(format_args!(
+                " (= eip: an instruction fetch, which 32-bit paging reports as a read)"
+            ));
+        }
     }
     match frame.user_stack() {
         Some((ss, esp)) => out(format_args!(
