@@ -18,11 +18,10 @@ import re
 import subprocess
 import time
 
-from harness import OUT, ROOT, Emulator, Qemu, tail
+from harness import OUT, READY_LINE as READY, ROOT, STATUS_PASSED, Emulator, Qemu, tail
 
 ISO = os.path.join(ROOT, "build", "os.iso")
 SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
-READY = "kernel: ready"
 # What `type_and_check` types, and the echo it expects on COM1.
 TYPED_TEXT = "Hello, world!"
 ECHO = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
@@ -66,7 +65,7 @@ def stage_iso(r):
     q = Qemu("iso", iso=ISO)
     try:
         start = time.monotonic()
-        if not r.check("iso: QEMU boots build/os.iso through GRUB to 'kernel: ready'",
+        if not r.check("iso: QEMU boots build/os.iso through GRUB to '%s'" % READY,
                        q.wait_line(READY, 60), q.diagnosis()):
             return
         print("iso: QEMU + GRUB: ready %.1f s after launch" % (time.monotonic() - start))
@@ -94,7 +93,7 @@ def stage_iso(r):
     try:
         status = q.wait_exit(120)
         check_selftests(r, "iso", q.output(), q.diagnosis())
-        r.check("iso: QEMU exited with the pass status (33)", status == 33,
+        r.check("iso: QEMU exited with the pass status (%d)" % STATUS_PASSED, status == STATUS_PASSED,
                 "exit status %s\n%s" % (status, q.diagnosis()))
     finally:
         q.stop()
@@ -195,7 +194,7 @@ def stage_bochs(r):
     b = Bochs("bochs", ISO)
     try:
         start = time.monotonic()
-        if not r.check("bochs: Bochs boots build/os.iso through GRUB to 'kernel: ready'",
+        if not r.check("bochs: Bochs boots build/os.iso through GRUB to '%s'" % READY,
                        b.wait_line(READY, 90), b.diagnosis()):
             return
         print("bochs: Bochs + GRUB: ready %.1f s after launch" % (time.monotonic() - start))

@@ -7,9 +7,7 @@ import random
 import re
 import time
 
-from harness import Qemu
-
-READY = "kernel: ready"
+from harness import READY_LINE as READY, Qemu
 
 
 def last_line(out):

@@ -15,6 +15,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "out")
 KERNEL = os.path.join(ROOT, "build", "kernel.elf")
 
+# Facts about the kernel that the tests share; this is their one Python copy.
+# The line the kernel prints when initialisation is done (src/main.rs).
+READY_LINE = "kernel: ready"
+# The values the kernel writes to QEMU's isa-debug-exit port 0xf4 after its
+# tests (src/selftest.rs QEMU_EXIT_PASSED/FAILED; bench=quick writes the
+# passed one when done). QEMU then exits with status (value << 1) | 1.
+KERNEL_EXIT_PASSED = 0x10
+KERNEL_EXIT_FAILED = 0x11
+STATUS_PASSED = (KERNEL_EXIT_PASSED << 1) | 1  # 33
+STATUS_FAILED = (KERNEL_EXIT_FAILED << 1) | 1  # 35
+
 # QEMU monitor `sendkey` names for the characters the tests type.
 SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7',
            '*': '8', '(': '9', ')': '0', '_': 'minus', '+': 'equal', '{': 'bracket_left',

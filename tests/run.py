@@ -30,10 +30,8 @@ import sys
 from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
-from harness import ROOT, Qemu, Results
+from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
 from user_stage import stage_user
-
-READY = "kernel: ready"
 
 
 def stage_unit(r):
@@ -64,8 +62,8 @@ def stage_selftest(r):
         ran = re.findall(r"^selftest: (\w+) \.\.\. (ok|FAILED.*)$", out, re.M)
         for name, verdict in ran:
             r.check("selftest: " + name, verdict == "ok", verdict + "\n" + q.diagnosis())
-        r.check("selftest: all tests ran and QEMU exited with the pass status (33)",
-                status == 33 and len(ran) >= 8, "exit status %s, %d tests\n%s" % (status, len(ran), q.diagnosis()))
+        r.check("selftest: all tests ran and QEMU exited with the pass status (%d)" % STATUS_PASSED,
+                status == STATUS_PASSED and len(ran) >= 8, "exit status %s, %d tests\n%s" % (status, len(ran), q.diagnosis()))
         # What the kernel printed along the way, checked from outside.
         r.check("selftest: #BP reported by name and resumed",
                 re.search(r"^trap: #BP Breakpoint \(vector 3\)$", out, re.M) is not None
@@ -81,7 +79,7 @@ def stage_selftest(r):
 def stage_e2e(r):
     q = Qemu("e2e")
     try:
-        if not r.check("e2e: boot log ends initialisation with 'kernel: ready'",
+        if not r.check("e2e: boot log ends initialisation with '%s'" % READY,
                        q.wait_line(READY, 60), q.diagnosis()):
             return
         lines = q.lines()
@@ -130,7 +128,7 @@ def stage_badinput(r):
 
     q = Qemu("badtest", append="test=nosuch")
     try:
-        ok = q.wait_exit(60) == 35
+        ok = q.wait_exit(60) == STATUS_FAILED
         r.check("badinput: unknown test name listed with the valid ones",
                 ok and "selftest: no test named 'nosuch'; tests: all badmagic breakpoint_resumes" in q.output(),
                 q.diagnosis())
