@@ -26,7 +26,7 @@ def stage_bench(r):
         out = q.output()
         lines = out.splitlines()
         r.check("bench: QEMU exited with the done status (%d)" % STATUS_PASSED, status == STATUS_PASSED,
-                "exit status %s\n%s" % (status, q.diagnosis()))
+                q.diagnosis("exit status %s" % status))
         r.check("bench: the table is printed", "== bench results: TSC cycles per operation, "
                 "measuring-loop overhead subtracted ==" in lines, q.diagnosis())
         for row in TABLE_ROWS:
