@@ -36,9 +36,13 @@ if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
     cat boot/grub.cfg
 } >"$tree/boot/grub/grub.cfg"
 
-# grub-mkrescue (through xorriso) is chatty; show its output only on failure.
-if ! grub-mkrescue -o "$iso" "$tree" >"$tree/mkrescue.log" 2>&1; then
-    cat "$tree/mkrescue.log" >&2
+# grub-mkrescue (through xorriso) is chatty; show its output only on
+# failure. The log lives outside the tree being packed: xorriso fails
+# now and then when a file in its tree grows while it reads it.
+log=$(mktemp)
+trap 'rm -rf "$tree" "$log"' EXIT
+if ! grub-mkrescue -o "$iso" "$tree" >"$log" 2>&1; then
+    cat "$log" >&2
     die "grub-mkrescue failed"
 fi
 echo "mkiso: $iso boots ${entry:-the first entry of boot/grub.cfg}"

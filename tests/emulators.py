@@ -18,11 +18,10 @@ import re
 import subprocess
 import time
 
-from harness import OUT, ROOT, Emulator, Qemu, tail
+from harness import OUT, READY_LINE as READY, ROOT, STATUS_PASSED, Emulator, Qemu, tail
 
 ISO = os.path.join(ROOT, "build", "os.iso")
 SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
-READY = "kernel: ready"
 # What `type_and_check` types, and the echo it expects on COM1.
 TYPED_TEXT = "Hello, world!"
 ECHO = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
@@ -66,7 +65,7 @@ def stage_iso(r):
     q = Qemu("iso", iso=ISO)
     try:
         start = time.monotonic()
-        if not r.check("iso: QEMU boots build/os.iso through GRUB to 'kernel: ready'",
+        if not r.check("iso: QEMU boots build/os.iso through GRUB to '%s'" % READY,
                        q.wait_line(READY, 60), q.diagnosis()):
             return
         print("iso: QEMU + GRUB: ready %.1f s after launch" % (time.monotonic() - start))
@@ -94,8 +93,8 @@ def stage_iso(r):
     try:
         status = q.wait_exit(120)
         check_selftests(r, "iso", q.output(), q.diagnosis())
-        r.check("iso: QEMU exited with the pass status (33)", status == 33,
-                "exit status %s\n%s" % (status, q.diagnosis()))
+        r.check("iso: QEMU exited with the pass status (%d)" % STATUS_PASSED, status == STATUS_PASSED,
+                q.diagnosis("exit status %s" % status))
     finally:
         q.stop()
 
@@ -104,8 +103,10 @@ class Bochs(Emulator):
     """One run of boot/bochs.py in a detached tmux session.
 
     COM1 goes to tests/out/NAME.com1, Bochs' log to NAME.bochs.log, its
-    console to NAME.console; tmux gets its own server socket in tests/out
-    and no config file, so a user's tmux is neither touched nor used."""
+    console to NAME.console, boot/bochs.py's exit status to NAME.exit (how
+    a wait learns that Bochs stopped); tmux gets its own server socket in
+    tests/out and no config file, so a user's tmux is neither touched nor
+    used."""
 
     def __init__(self, name, iso):
         os.makedirs(OUT, exist_ok=True)
@@ -114,14 +115,15 @@ class Bochs(Emulator):
         self.log = os.path.join(OUT, name + ".bochs.log")
         self.console = os.path.join(OUT, name + ".console")
         self.socket = os.path.join(OUT, name + ".tmux")
-        for path in (self.serial, self.log, self.console):
+        self.exit_path = os.path.join(OUT, name + ".exit")
+        for path in (self.serial, self.log, self.console, self.exit_path):
             if os.path.exists(path):
                 os.remove(path)
         self.tmux("kill-server", check=False)
         self.stopped = False
         script = ("python3 boot/bochs.py --iso %s --com1 %s --log %s --console %s; "
-                  "echo bochs.py exit status $?; sleep 600"
-                  % (iso, self.serial, self.log, self.console))
+                  "s=$?; echo $s >%s; echo bochs.py exit status $s; sleep 600"
+                  % (iso, self.serial, self.log, self.console, self.exit_path))
         # 80x27: the guest's 80x25 text screen, Bochs' frame line and
         # status line; the kernel's lines wrap at 80 columns on screen.
         self.tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "27", "-c", ROOT, script)
@@ -133,6 +135,23 @@ class Bochs(Emulator):
 
     def screen(self):
         return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    def alive(self):
+        return not os.path.exists(self.exit_path)
+
+    def exit_reason(self):
+        try:
+            with open(self.exit_path) as f:
+                status = f.read().strip()
+        except OSError:
+            return None
+        # bochsrc has reset_on_triple_fault=0: Bochs then panics (a 'p[' log
+        # line) instead of resetting, and its panic action ends it.
+        problems = bochs_log_problems(self.log)
+        if any("with no resolution" in l for l in problems):
+            return "triple fault (Bochs stopped: reset_on_triple_fault=0)"
+        return "Bochs exited (boot/bochs.py status %s)%s" % (
+            status, "; its log: " + problems[-1].strip() if problems else "")
 
     def type(self, text):
         """Types `text` literally into Bochs' terminal (paced by bochs.py)."""
@@ -158,9 +177,9 @@ class Bochs(Emulator):
         return quit_ok
 
     def diagnosis(self):
-        return ("--- tail of %s ---\n%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
+        return ("%s--- tail of %s ---\n%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
                 "--- Bochs' screen (tmux capture-pane) ---\n%s"
-                % (os.path.relpath(self.serial, ROOT), tail(self.serial),
+                % (self.why_line(), os.path.relpath(self.serial, ROOT), tail(self.serial),
                    os.path.relpath(self.log, ROOT), tail(self.log),
                    os.path.relpath(self.console, ROOT), tail(self.console, 8),
                    "\n".join(l for l in self.screen().splitlines() if l.strip())))
@@ -195,7 +214,7 @@ def stage_bochs(r):
     b = Bochs("bochs", ISO)
     try:
         start = time.monotonic()
-        if not r.check("bochs: Bochs boots build/os.iso through GRUB to 'kernel: ready'",
+        if not r.check("bochs: Bochs boots build/os.iso through GRUB to '%s'" % READY,
                        b.wait_line(READY, 90), b.diagnosis()):
             return
         print("bochs: Bochs + GRUB: ready %.1f s after launch" % (time.monotonic() - start))

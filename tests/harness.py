@@ -3,10 +3,17 @@
 Used by tests/run.py. Each boot writes COM1 to tests/out/NAME.com1 and
 QEMU's own messages to tests/out/NAME.qemu.log; on failure the tails of
 both are printed, so a red test says what the kernel last said.
+
+Waiting fails fast: a wait ends as soon as the kernel can print nothing
+more (its last line was a fatal report or a panic) or the machine has
+stopped, and the failure's first line says which (see Emulator.wait_for).
 """
 
 import json
+
+import facts
 import os
+import re
 import socket
 import subprocess
 import time
@@ -14,6 +21,23 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "out")
 KERNEL = os.path.join(ROOT, "build", "kernel.elf")
+
+# Facts about the kernel that the tests share, read from the kernel's own
+# source by tests/facts.py (one copy, in Rust): the line that ends
+# initialisation, and QEMU's exit statuses for the values the kernel writes
+# to isa-debug-exit (status = (value << 1) | 1: 33 passed, 35 failed).
+READY_LINE = facts.READY_LINE
+STATUS_PASSED = facts.EXIT_PASSED
+STATUS_FAILED = facts.EXIT_FAILED
+# Lines after which the kernel prints nothing more: the end of every fatal
+# report (src/trap.rs halt_after_fatal) and the panic handler's line
+# (src/main.rs); both halt the CPU for good. Matched as whole lines.
+LAST_LINE = re.compile(r"^(kernel: halted|kernel: panic at)[^\n]*\n", re.M)
+# The start of the #DF report (src/trap.rs): the double-fault task prints a
+# long report before its `kernel: halted` line, so a wait that sees it gives
+# the kernel DOUBLE_FAULT_GRACE seconds to finish rather than stopping mid-report.
+DOUBLE_FAULT = re.compile(r"^trap: #DF Double Fault", re.M)
+DOUBLE_FAULT_GRACE = 5
 
 # QEMU monitor `sendkey` names for the characters the tests type.
 SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7',
@@ -52,12 +76,21 @@ def tail(path, lines=15):
 
 class Emulator:
     """What every emulated machine in the tests shares: its COM1 output in
-    a file (self.serial), and waiting for that output to say something."""
+    a file (self.serial), and waiting for that output to say something.
+
+    A wait that fails leaves its reason in self.why, which diagnosis()
+    prints first."""
 
     serial = ""
+    why = None
+    double_fault_seen = None  # when a wait first saw the #DF report begin
 
     def alive(self):
         return True
+
+    def exit_reason(self):
+        """Why the machine stopped, once it has (None while it runs)."""
+        return None
 
     def output(self):
         try:
@@ -69,21 +102,61 @@ class Emulator:
     def lines(self):
         return self.output().splitlines()
 
-    def wait_for(self, predicate, timeout=60):
-        """Waits until predicate(output) holds; False on timeout, or when
-        the machine stopped without it holding."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(self.output()):
+    def ended(self, out, running):
+        """Why `out` is all the machine will ever print, or None. `running`
+        is alive() as it was just before `out` was read."""
+        if not running:
+            return self.exit_reason() or "the machine stopped"
+        last = LAST_LINE.search(out)
+        if last:
+            what = "panicked" if "panic" in last.group(1) else "halted after a fatal report"
+            return "the kernel %s: %r" % (what, last.group(0).rstrip("\n"))
+        if DOUBLE_FAULT.search(out):
+            if self.double_fault_seen is None:
+                self.double_fault_seen = time.monotonic()
+            elif time.monotonic() - self.double_fault_seen > DOUBLE_FAULT_GRACE:
+                return ("the kernel began a double-fault report ('trap: #DF Double Fault') and printed "
+                        "no 'kernel: halted' within %d s" % DOUBLE_FAULT_GRACE)
+        return None
+
+    def wait_for(self, predicate, timeout=60, quiet=None):
+        """Waits until predicate(output) holds and returns True. Returns
+        False at the timeout, or at once when the output is final and the
+        predicate does not hold on it: the kernel printed its last line
+        (`kernel: halted...` after a fatal report, `kernel: panic at...`)
+        or the machine stopped (exited, triple fault). A check that expects
+        a fatal end needs nothing more: its predicate holds on the final
+        output. With `quiet`, also gives up when COM1 has not grown for
+        that many seconds: for a check that has sent all the input the
+        kernel answers. Sets self.why to the reason when it returns False."""
+        self.why = None
+        now = time.monotonic()
+        deadline = now + timeout
+        size, grew = -1, now
+        while True:
+            running = self.alive()  # before reading: then `out` is complete if it stopped
+            out = self.output()
+            if predicate(out):
                 return True
-            if not self.alive():
-                return predicate(self.output())
+            why = self.ended(out, running)
+            now = time.monotonic()
+            if len(out) != size:
+                size, grew = len(out), now
+            if why is None and quiet is not None and now - grew >= quiet:
+                why = "COM1 has not grown for %g s, with all input sent; the machine is still running" % quiet
+            if why is None and now >= deadline:
+                why = "timed out after %g s; the machine is still running" % timeout
+            if why is not None:
+                self.why = why
+                return False
             time.sleep(0.05)
-        return predicate(self.output())
 
     def wait_line(self, line, timeout=60):
         return self.wait_for(lambda out: line in out.splitlines(), timeout)
 
+    def why_line(self):
+        """The first line of a failure's detail: why the last wait failed."""
+        return "stopped waiting: %s\n" % self.why if self.why else ""
 
 class Qemu(Emulator):
     """One QEMU boot of the kernel (or of a CD image with iso=...)."""
@@ -93,13 +166,16 @@ class Qemu(Emulator):
         self.name = name
         self.serial = os.path.join(OUT, name + ".com1")
         self.log = os.path.join(OUT, name + ".qemu.log")
+        # QEMU's -d cpu_reset log: QEMU 7.2 writes "Triple fault" there before
+        # the reset that -no-reboot turns into an exit with status 0.
+        self.cpu_log = os.path.join(OUT, name + ".cpu.log")
         self.sock_path = os.path.join(OUT, name + ".mon.sock")
         self.qmp_path = os.path.join(OUT, name + ".qmp.sock")
-        for path in (self.serial, self.sock_path, self.qmp_path):
+        for path in (self.serial, self.cpu_log, self.sock_path, self.qmp_path):
             if os.path.exists(path):
                 os.remove(path)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-m", "32M", "-no-reboot",
-               "-display", "none",
+               "-display", "none", "-d", "cpu_reset", "-D", self.cpu_log,
                "-serial", ("file:" + self.serial) if serial else "none",
                "-monitor", "unix:%s,server,nowait" % self.sock_path,
                "-qmp", "unix:%s,server,nowait" % self.qmp_path]
@@ -119,32 +195,68 @@ class Qemu(Emulator):
     def alive(self):
         return self.proc.poll() is None
 
+    def exit_reason(self):
+        status = self.proc.poll()
+        if status is None:
+            return None
+        try:
+            with open(self.cpu_log, errors="replace") as f:
+                triple = "Triple fault" in f.read()
+        except OSError:
+            triple = False
+        if triple:
+            return "triple fault: QEMU logged 'Triple fault' and exited at the CPU reset (-no-reboot)"
+        if status < 0:
+            return "QEMU was killed by signal %d" % -status
+        if status == 0:
+            return "QEMU exited with status 0: the guest reset or shut the machine down (no triple fault logged)"
+        if status == 1:
+            return "QEMU exited with status 1: an error of QEMU's (see its log) or 0 written to isa-debug-exit"
+        if status & 1:
+            verdict = {STATUS_PASSED: " (tests passed)", STATUS_FAILED: " (tests failed)"}.get(status, "")
+            return "QEMU exited with status %d: the kernel wrote %#x to isa-debug-exit%s" % (
+                status, status >> 1, verdict)
+        return "QEMU exited with status %d (see its log)" % status
+
     def monitor(self, command):
-        if self.mon is None:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    self.mon = socket.socket(socket.AF_UNIX)
-                    self.mon.connect(self.sock_path)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            self.mon.settimeout(5)
-        self.mon.sendall((command + "\n").encode())
+        """Sends a monitor command; does nothing once QEMU has exited (the
+        next wait or check says why)."""
+        if not self.alive():
+            return
+        try:
+            if self.mon is None:
+                deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        self.mon = socket.socket(socket.AF_UNIX)
+                        self.mon.connect(self.sock_path)
+                        break
+                    except OSError:
+                        if time.monotonic() > deadline or not self.alive():
+                            raise
+                        time.sleep(0.05)
+                self.mon.settimeout(5)
+            self.mon.sendall((command + "\n").encode())
+        except OSError:
+            if self.alive():
+                raise
 
     def query(self, command):
         """Runs a monitor command and returns what it printed."""
         self.monitor(command)
+        if self.mon is None or not self.alive():
+            return "(no reply to %r: %s)\n" % (command, self.exit_reason() or "no monitor connection")
         data = b""
         deadline = time.monotonic() + 10
         # The reply ends with the next prompt, after the echoed command.
         while time.monotonic() < deadline:
             try:
-                data += self.mon.recv(65536)
+                chunk = self.mon.recv(65536)
             except socket.timeout:
                 break
+            if not chunk:  # QEMU hung up
+                break
+            data += chunk
             text = data.decode(errors="replace")
             if command in text and text.rstrip().endswith("(qemu)") and text.index(command) < text.rindex("(qemu)"):
                 break
@@ -156,6 +268,8 @@ class Qemu(Emulator):
         row by row. The kernel scrolls by moving the CRTC start address
         (src/dev/vga.rs), so the visible screen is a 25-row window somewhere in
         this buffer; the text it shows is all here, in order."""
+        if not self.alive():
+            return ""
         self.query("info version")  # drain the greeting and older replies
         dump = self.query("xp /16384hx 0xb8000")
         cells = [int(v, 16) for line in dump.splitlines() if ":" in line
@@ -194,7 +308,14 @@ class Qemu(Emulator):
         for c in text:
             key = {"type": "qcode", "data": keys_for(c)[0]}
             events = [{"type": "key", "data": {"down": down, "key": key}} for down in (True, False)]
-            self.qmp("input-send-event", events=events)
+            if not self.alive():
+                return  # the wait that follows says why
+            try:
+                self.qmp("input-send-event", events=events)
+            except (OSError, ValueError):  # ValueError: no JSON, QEMU hung up
+                if self.alive():
+                    raise
+                return
 
     def sendkeys(self, keys, gap=0.03):
         for key in keys:
@@ -205,10 +326,13 @@ class Qemu(Emulator):
         self.sendkeys(keys_for(text), gap)
 
     def wait_exit(self, timeout=60):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """QEMU's exit status, or None: at the timeout, or at once when the
+        kernel halted for good without exiting. self.why says which, or
+        how QEMU exited (a triple fault, isa-debug-exit and its value)."""
+        if self.wait_for(lambda _: not self.alive(), timeout):
+            self.why = self.exit_reason()
+            return self.proc.returncode
+        return None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -220,9 +344,12 @@ class Qemu(Emulator):
             self.qmp_file.close()
         self.logfile.close()
 
-    def diagnosis(self):
-        return ("--- tail of %s ---\n%s--- tail of %s ---\n%s"
-                % (os.path.relpath(self.serial, ROOT), tail(self.serial),
+    def diagnosis(self, note=""):
+        """A failed check's detail: why the last wait failed, `note`, and the
+        tails of COM1 and of QEMU's log."""
+        return ("%s%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
+                % (self.why_line(), note + "\n" if note else "",
+                   os.path.relpath(self.serial, ROOT), tail(self.serial),
                    os.path.relpath(self.log, ROOT), tail(self.log)))
 
 
@@ -232,6 +359,7 @@ class Results:
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.failures = []  # names of the failed checks, for the summary
 
     def check(self, name, ok, detail=""):
         if ok:
@@ -239,11 +367,14 @@ class Results:
             print("PASS %s" % name, flush=True)
         else:
             self.failed += 1
+            self.failures.append(name)
             print("FAIL %s" % name, flush=True)
             if detail:
                 print("  " + detail.rstrip().replace("\n", "\n  "), flush=True)
         return ok
 
-    def add(self, passed, failed):
+    def add(self, passed, failed, names=()):
+        """Counts checks run elsewhere (cargo test); `names` are the failed ones."""
         self.passed += passed
         self.failed += failed
+        self.failures += list(names)

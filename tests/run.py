@@ -21,25 +21,29 @@ Stages (all by default; name some to run only those):
             report present and well-formed; timings are never asserted
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
-of QEMU's log when it fails.
+of QEMU's log when it fails. A wait stops early when the kernel can print
+nothing more (a fatal report's `kernel: halted`, a panic) or the emulator
+exited (a triple fault among the reasons); the failure's first line says
+which. Each stage ends with its wall time; the run ends with a table of
+them, the names of the failed checks, and 'N passed, M failed'.
 """
 
 import os
 import re
 import subprocess
 import sys
+import time
+import traceback
 
 from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
-from harness import ROOT, Qemu, Results
+from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
 from user_stage import stage_user
 
-READY = "kernel: ready"
 # The widest line of src/, the max_width of rustfmt.toml (which rustfmt
 # itself only enforces on code, not on comments and strings).
 MAX_WIDTH = 100
-
 
 def stage_unit(r):
     proc = subprocess.run(["cargo", "test", "--lib", "-q"], cwd=ROOT,
@@ -49,7 +53,11 @@ def stage_unit(r):
     if not m:
         r.check("unit: cargo test --lib ran", False, "no test result line")
         return
-    r.add(int(m.group(1)), int(m.group(2)))
+    # cargo test lists each failed test's output under '---- NAME stdout ----'.
+    failed = ["unit: " + n for n in re.findall(r"^---- (\S+) stdout ----$", proc.stdout, re.M)]
+    if int(m.group(2)) and not failed:
+        failed = ["unit: %s host unit test(s), named above" % m.group(2)]
+    r.add(int(m.group(1)), int(m.group(2)), failed)
     print("unit: %s passed, %s failed" % (m.group(1), m.group(2)))
 
 
@@ -86,8 +94,9 @@ def stage_selftest(r):
         ran = re.findall(r"^selftest: (\w+) \.\.\. (ok|FAILED.*)$", out, re.M)
         for name, verdict in ran:
             r.check("selftest: " + name, verdict == "ok", verdict + "\n" + q.diagnosis())
-        r.check("selftest: all tests ran and QEMU exited with the pass status (33)",
-                status == 33 and len(ran) >= 8, "exit status %s, %d tests\n%s" % (status, len(ran), q.diagnosis()))
+        r.check("selftest: all tests ran and QEMU exited with the pass status (%d)" % STATUS_PASSED,
+                status == STATUS_PASSED and len(ran) >= 8,
+                q.diagnosis("exit status %s, %d tests" % (status, len(ran))))
         # What the kernel printed along the way, checked from outside.
         r.check("selftest: #BP reported by name and resumed",
                 re.search(r"^trap: #BP Breakpoint \(vector 3\)$", out, re.M) is not None
@@ -103,7 +112,7 @@ def stage_selftest(r):
 def stage_e2e(r):
     q = Qemu("e2e")
     try:
-        if not r.check("e2e: boot log ends initialisation with 'kernel: ready'",
+        if not r.check("e2e: boot log ends initialisation with '%s'" % READY,
                        q.wait_line(READY, 60), q.diagnosis()):
             return
         lines = q.lines()
@@ -152,7 +161,7 @@ def stage_badinput(r):
 
     q = Qemu("badtest", append="test=nosuch")
     try:
-        ok = q.wait_exit(60) == 35
+        ok = q.wait_exit(60) == STATUS_FAILED
         r.check("badinput: unknown test name listed with the valid ones",
                 ok and "selftest: no test named 'nosuch', none ran; tests: all badmagic breakpoint_resumes" in q.output(),
                 q.diagnosis())
@@ -181,9 +190,26 @@ def main(argv):
         print("run.py: unknown stage(s) %s; stages: %s" % (", ".join(unknown), " ".join(STAGES)))
         return 2
     r = Results()
+    rows = []
     for name in chosen:
         print("== %s ==" % name, flush=True)
-        STAGES[name](r)
+        start, passed, failed = time.monotonic(), r.passed, r.failed
+        try:
+            STAGES[name](r)
+        except Exception:  # a harness or tool error: say so, and go on to the next stage
+            r.check("%s: the stage ran to its end" % name, False, traceback.format_exc())
+        seconds = time.monotonic() - start
+        rows.append((name, seconds, r.passed - passed, r.failed - failed))
+        print("== %s: %.1f s ==" % (name, seconds), flush=True)
+    print("\n%-10s %8s %7s %7s" % ("stage", "time", "passed", "failed"))
+    for name, seconds, passed, failed in rows:
+        print("%-10s %6.1f s %7d %7d" % (name, seconds, passed, failed))
+    print("%-10s %6.1f s %7d %7d" % ("total", sum(row[1] for row in rows), r.passed, r.failed))
+    if r.failures:
+        print("\nfailed checks:")
+        for name in r.failures:
+            print("  " + name)
+    # The last line, which CI reads.
     print("%d passed, %d failed" % (r.passed, r.failed))
     return 0 if r.failed == 0 and r.passed > 0 else 1
 

@@ -10,8 +10,6 @@ import re
 
 from harness import ROOT, Qemu
 
-READY = "kernel: ready"
-
 
 def echo_after(q, text="back\n"):
     before = len(q.output())
