@@ -28,11 +28,12 @@ ISO       := build/os.iso
 # entry when empty; `boot/mkiso.sh --list` lists them). GRUB cannot take
 # ARGS from make.
 ENTRY     ?=
-# A user program for make run to load as a Multiboot module (flat binary
-# or ELF32, see README "System calls"), e.g. INITRD=build/hello.bin.
+# User programs for make run to load as Multiboot modules (flat binary or
+# ELF32, see README "System calls"), QEMU's syntax: "FILE ARGS,FILE2 ARGS",
+# e.g. INITRD="build/hello.elf one two".
 INITRD    ?=
 ifneq ($(INITRD),)
-INITRD_OPT := -initrd $(INITRD)
+INITRD_OPT := -initrd "$(INITRD)"
 endif
 
 .PHONY: all kernel iso run run-iso bochs debug test unit lint bench clean help \
@@ -78,14 +79,11 @@ build/hello.bin: tests/user/hello.asm | setup-user
 	@mkdir -p build
 	nasm -f bin -o $@ $<
 
-# -Ttext-segment puts the whole image (headers, then code) at the start of
-# the user region, in page-aligned segments with their own permissions
-# (R, then R+X). ld's default, 0x08048000, is outside this kernel's user
-# region, and -N (one RWX segment) makes ld warn.
+# Linked the ordinary Linux way: ld's default address, 0x08048000.
 build/hello.elf: tests/user/hello.asm | setup-user
 	@mkdir -p build
 	nasm -f elf32 -o build/hello.o $<
-	ld -m elf_i386 -Ttext-segment=0x00400000 -e _start -o $@ build/hello.o
+	ld -m elf_i386 -o $@ build/hello.o
 
 user-programs: build/hello.bin build/hello.elf
 

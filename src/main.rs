@@ -11,19 +11,26 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 use irqkernel::boot::{cmdline, multiboot, READY_LINE};
+use irqkernel::cpu::paging::{PageFlags, KERNEL_BASE, KERNEL_FIRST_ENTRY};
 use irqkernel::cpu::{self, gdt, idt, paging, tss};
-use irqkernel::dev::{i8042, pic, pit};
+use irqkernel::dev::{i8042, pic, pit, rtc};
 use irqkernel::interrupt::dispatch::{self, set_ring3_hooks};
 use irqkernel::interrupt::register;
 use irqkernel::interrupt::vectors::{
-    exception_name, irq_vector, ERROR_CODE_VECTORS, PIC_MASTER_BASE, PIC_SLAVE_BASE, SYSCALL,
+    irq_vector, ERROR_CODE_VECTORS, PIC_MASTER_BASE, PIC_SLAVE_BASE, SYSCALL,
 };
+use irqkernel::sched::{self, policy::Reason};
 use irqkernel::selftest::{self, faults};
 use irqkernel::terminal::{self, keyboard};
 use irqkernel::user::{self, programs};
-use irqkernel::{bench, console, print, println};
+use irqkernel::{bench, console, mm, print, println};
 
-core::arch::global_asm!(include_str!("../boot/boot.s"));
+core::arch::global_asm!(
+    include_str!("../boot/boot.s"),
+    kernel_base = const KERNEL_BASE,
+    kernel_first_entry = const KERNEL_FIRST_ENTRY,
+    huge_page = const PageFlags::PRESENT.union(PageFlags::WRITABLE).union(PageFlags::HUGE).bits(),
+);
 
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
@@ -41,26 +48,59 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         println!("{bad}");
         cpu::halt_forever();
     }
-    // SAFETY: the magic says a Multiboot loader put its info structure at
-    // `info`; paging is still off and this is the only copy taken.
-    let handover =
-        unsafe { multiboot::Handover::copy_from(&*(info as usize as *const multiboot::Info)) };
-    println!("multiboot: loaded by {}, command line \"{}\"", handover.loader, handover.cmdline);
-    if handover.modules > 0 {
-        match handover.module {
-            Some(file) => println!(
-                "multiboot: {} module(s); the first ({} bytes) kept as the user program",
-                handover.modules,
-                file.len()
-            ),
-            None => println!(
-                "multiboot: first module is {} bytes, larger than the {} bytes kept: ignored",
-                handover.module_too_large.unwrap_or(0),
-                multiboot::MAX_MODULE_BYTES
-            ),
+    if paging::linked_kernel_base() != KERNEL_BASE {
+        println!(
+            "kernel: linker.ld links the kernel at {:#010x}, \
+             cpu::paging::KERNEL_BASE says {:#010x}; halting",
+            paging::linked_kernel_base(),
+            KERNEL_BASE
+        );
+        cpu::halt_forever();
+    }
+    // SAFETY: the magic says a Multiboot loader passed `info`; nothing has
+    // allocated memory yet, and this is the only copy taken.
+    let handover = match unsafe { multiboot::Handover::copy_from(info) } {
+        Ok(handover) => handover,
+        Err(bad) => {
+            println!("{bad}");
+            cpu::halt_forever();
         }
+    };
+    println!("multiboot: loaded by {}, command line \"{}\"", handover.loader, handover.cmdline);
+    for module in handover.modules {
+        println!(
+            "multiboot: module \"{}\", {} bytes at {:#010x}",
+            module.string,
+            module.end - module.start,
+            module.start
+        );
+    }
+    if handover.modules_ignored > 0 {
+        println!(
+            "multiboot: {} module(s) ignored: {}",
+            handover.modules_ignored, handover.ignored_why
+        );
     }
     let options = cmdline::parse(handover.cmdline, |problem| println!("{problem}"));
+
+    // Memory (src/mm/): frames from the memory map, and the kernel's own
+    // page tables in place of the boot stub's.
+    let mut reserved = [(0u32, 0u32); multiboot::MAX_MODULES];
+    for (slot, module) in reserved.iter_mut().zip(handover.modules) {
+        *slot = (module.start, module.end);
+    }
+    let layout = mm::init(handover.memory, &reserved[..handover.modules.len()]);
+    println!(
+        "memory: {} MiB of RAM ({}), {} frames free; all RAM mapped at {:#010x}, \
+         kernel stack guard {:#010x}, user space {:#010x}-{:#010x}",
+        layout.ram_frames * 4 / 1024,
+        handover.memory_source,
+        layout.free_frames,
+        KERNEL_BASE,
+        paging::stack_guard(),
+        user::layout::LOWEST_ADDRESS,
+        KERNEL_BASE - 1
+    );
 
     // The CPU's tables (src/cpu/).
     let (loader_cs, loader_ds) = gdt::selectors();
@@ -74,23 +114,11 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         gdt::KERNEL_DATA
     );
 
-    let guard = paging::stack_guard();
-    let cr3 = paging::init(guard);
+    let (_, df_stack) = tss::init(layout.directory);
     println!(
-        "paging: 0-8 MiB identity-mapped, kernel supervisor-only, user region {:#010x}-{:#010x}; \
-         unmapped: page 0, kernel stack guard {:#010x}, user stack guard {:#010x}",
-        paging::USER_START,
-        paging::USER_END - 1,
-        guard,
-        paging::USER_STACK_GUARD
-    );
-
-    let (ring0_stack, df_stack) = tss::init(cr3);
-    println!(
-        "tss: main TSS {:#04x} loaded (ring-3 entries switch to stack {:#010x}); \
+        "tss: main TSS {:#04x} loaded (ESP0: the running process's kernel stack); \
          #DF task gate -> TSS {:#04x}, own stack {:#010x}",
         tss::MAIN_TSS,
-        ring0_stack,
         tss::DOUBLE_FAULT_TSS,
         df_stack
     );
@@ -119,7 +147,7 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     // Every handler, wired in this one place (xv6 does it with the switch
     // in trap.c): which vector goes to which room. Exceptions without a
     // handler get the dispatcher's default report.
-    register(irq_vector(pit::IRQ), user::on_timer_tick);
+    register(irq_vector(pit::IRQ), sched::on_timer_tick);
     register(irq_vector(i8042::IRQ), keyboard::on_irq);
     register(SYSCALL, user::on_syscall);
     set_ring3_hooks(user::RING3_HOOKS);
@@ -135,6 +163,29 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         actual_mhz / 1000,
         actual_mhz % 1000
     );
+
+    sched::init(sched::Settings {
+        mode: options.sched,
+        quantum: options.quantum,
+        trace: options.trace,
+    });
+    println!(
+        "sched: {} scheduling, quantum {} tick(s){}; {} process slots",
+        if options.sched == sched::policy::Mode::Preemptive {
+            "round-robin"
+        } else {
+            "cooperative"
+        },
+        options.quantum,
+        if options.trace { ", tracing every switch" } else { "" },
+        sched::MAX_PROCESSES - 1
+    );
+    match rtc::init() {
+        Some(seconds) => {
+            println!("rtc: {seconds} seconds since 1970 (CLOCK_REALTIME starts there)")
+        }
+        None => println!("rtc: the CMOS clock gave no valid date; CLOCK_REALTIME starts at 0"),
+    }
 
     i8042::flush();
     pic::unmask(i8042::IRQ);
@@ -157,16 +208,17 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if let Some(name) = options.fault {
         faults::raise(name);
     }
-    run_user_program(options.init, handover.module);
-    idle()
+    let boot_free = mm::free_frames();
+    start_programs(options.init, handover.modules);
+    idle(boot_free)
 }
 
-/// Runs the program named by `init=`, or else the first Multiboot module,
-/// in ring 3; reports how it ended. Without either, does nothing.
-fn run_user_program(init: Option<&str>, module: Option<&[u8]>) {
-    let (what, file): (&str, &[u8]) = match (init, module) {
-        (Some(name), _) => match programs::find(name) {
-            Some(code) => (name, code),
+/// Starts the built-in programs `init=` names (comma-separated), then
+/// every Multiboot module, each as a process with its own arguments.
+fn start_programs(init: Option<&str>, modules: &[multiboot::ModuleFile]) {
+    for name in init.into_iter().flat_map(|list| list.split(',')) {
+        match programs::find(name) {
+            Some(code) => start(code, &[name]),
             None => {
                 print!("user: ");
                 if name != "help" {
@@ -175,45 +227,63 @@ fn run_user_program(init: Option<&str>, module: Option<&[u8]>) {
                 print!("built-in programs:");
                 programs::all().iter().for_each(|(n, _)| print!(" {n}"));
                 println!();
-                return;
             }
-        },
-        (None, Some(module)) => ("module", module),
-        (None, None) => return,
-    };
-    println!("user: starting {what} ({} bytes)", file.len());
-    let (ticks, user_ticks) = (pit::ticks(), user::user_ticks());
-    let exit = user::run(file);
-    // The program's output may end without a newline: the kernel's
-    // lines still start on a line of their own.
-    console::start_line();
-    match exit {
-        Ok(user::Exit::Exited(status)) => println!("user: exit {status}"),
-        Ok(user::Exit::Killed(vector)) => {
-            println!("user: killed by {}", exception_name(vector).map_or("?", |n| n.0))
-        }
-        Ok(user::Exit::Interrupted) => println!("user: interrupted by Ctrl-C"),
-        Err(error) => {
-            println!("user: cannot load {what}: {error}");
-            return;
         }
     }
-    println!(
-        "user: ran for {} timer tick(s), {} of them taken in ring 3",
-        pit::ticks() - ticks,
-        user::user_ticks() - user_ticks
-    );
+    for module in modules {
+        // The module's string is the file name and its arguments, as on
+        // a shell's command line: argv.
+        let mut args = [""; 16];
+        let count = module
+            .string
+            .split_ascii_whitespace()
+            .zip(args.iter_mut())
+            .map(|(w, a)| *a = w)
+            .count();
+        let args = if count == 0 { &["module"][..] } else { &args[..count] };
+        start(module.bytes(), args);
+    }
 }
 
-/// The idle loop: echo queued keys; when there are none, sleep until the
-/// next interrupt. The check runs with interrupts off and the sleep is
-/// `sti; hlt`, so a key arriving between the check and the `hlt` wakes
-/// the CPU instead of waiting for the next timer tick.
-fn idle() -> ! {
+fn start(file: &[u8], args: &[&str]) {
+    if let Err(error) = user::start(file, args) {
+        println!("user: cannot start {}: {error}", args[0]);
+    }
+}
+
+/// The idle loop, the boot stack's own thread (the scheduler's slot 0):
+/// hand the CPU to any ready process; when none is ready, sleep until
+/// the next interrupt. When no program runs, echo queued keys. The check
+/// runs with interrupts off and the sleep is `sti; hlt`, so an interrupt
+/// arriving between the check and the `hlt` wakes the CPU instead of
+/// waiting for the next timer tick.
+fn idle(boot_free: usize) -> ! {
     let mut reported_drops = keyboard::dropped();
+    let mut programs_ran = sched::processes_alive() > 0;
     loop {
         cpu::disable_interrupts();
-        if terminal::echo_waiting(reported_drops) {
+        if sched::any_ready() {
+            sched::schedule(Reason::Wake);
+            continue;
+        }
+        sched::reap();
+        let alive = sched::processes_alive();
+        if programs_ran && alive == 0 {
+            programs_ran = false;
+            let free = mm::free_frames();
+            if free == boot_free {
+                println!(
+                    "user: every program has ended; {free} frames free, as before they started"
+                );
+            } else {
+                println!(
+                    "user: every program has ended; {free} frames free, {} before they started: \
+                     a leak",
+                    boot_free
+                );
+            }
+        }
+        if alive == 0 && terminal::echo_waiting(reported_drops) {
             cpu::enable_interrupts();
             terminal::echo_pending(&mut reported_drops);
         } else {

@@ -85,7 +85,8 @@ def stage_iso(r):
     q = Qemu("iso-hello", iso=hello_iso)
     try:
         r.check("iso: GRUB's `module` line hands a NASM program to the kernel, which runs it in ring 3",
-                q.wait_for(lambda out: "hello from a NASM module\nuser: exit 0\n" in out, 60), q.diagnosis())
+                q.wait_for(lambda out: "hello from a NASM module\n" in out
+                           and re.search(r"^user: pid 1 \(hello\.bin\) exit 0 ", out, re.M), 60), q.diagnosis())
     finally:
         q.stop()
 

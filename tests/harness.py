@@ -300,12 +300,21 @@ class Qemu(Emulator):
             if "return" in reply or "error" in reply:
                 return reply
 
-    def burst(self, text):
+    def burst(self, text, echoed=None, ahead=6):
         """Types `text` as fast as QMP takes it: one input-send-event (press
         and release) per character, the next sent as soon as QEMU replies.
         This bypasses the HMP sendkey queue, which drops events when more
-        than 50 are pending."""
-        for c in text:
+        than 50 are pending. With `echoed` (how many characters have come
+        back so far), at most `ahead` keys are in flight: QEMU's emulated
+        PS/2 keyboard holds 16 scancode bytes (8 keys with their releases)
+        and silently drops what comes while it is full, before the guest
+        can see it, so an unpaced burst on a busy host loses keys that the
+        kernel never had a chance to take."""
+        for i, c in enumerate(text):
+            deadline = time.monotonic() + 10
+            while echoed is not None and echoed() < i - ahead and self.alive() \
+                    and time.monotonic() < deadline:
+                time.sleep(0.002)
             key = {"type": "qcode", "data": keys_for(c)[0]}
             events = [{"type": "key", "data": {"down": down, "key": key}} for down in (True, False)]
             if not self.alive():

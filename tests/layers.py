@@ -25,7 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
 
 # Bottom first; rooms of the same rank may not use each other.
-ROOMS = [("cpu",), ("dev",), ("console",), ("interrupt",), ("terminal",), ("user",), ("boot",),
+ROOMS = [("cpu",), ("mm",), ("dev",), ("console",), ("interrupt",), ("sched",), ("terminal",),
+         ("user",), ("boot",),
          ("bench", "selftest"), ("main",)]
 RANK = {room: rank for rank, rooms in enumerate(ROOMS) for room in rooms}
 # Macros exported at the crate root but defined in a room.

@@ -11,6 +11,17 @@ import re
 from harness import ROOT, Qemu
 
 
+def ended(name, how):
+    """A predicate: COM1 has program NAME's end line saying HOW
+    ('exit 0', 'killed by #PF', 'killed by Ctrl-C')."""
+    pattern = re.compile(r"^user: pid \d+ \(%s\) %s \(" % (re.escape(name), re.escape(how)), re.M)
+    return lambda out: pattern.search(out) is not None
+
+
+def started(name):
+    return lambda out: re.search(r"^user: pid \d+ \(%s\) started: " % re.escape(name), out, re.M)
+
+
 def echo_after(q, text="back\n"):
     before = len(q.output())
     q.type(text)
@@ -25,17 +36,18 @@ HOSTILE = {
     "port": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
     "cli": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
     "lidt": (r"#GP General Protection \(vector 13\) error code 0x0 ", "#GP"),
-    "jumpkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 .*\n  eip=0x00100000 cs=0x001b(.*\n)*.*"
-                   r"cr2=0x00100000 \(= eip: an instruction fetch", "#PF"),
+    "jumpkernel": (r"#PF Page Fault \(vector 14\) error code 0x5 .*\n  eip=0xc0100000 cs=0x001b(.*\n)*.*"
+                   r"cr2=0xc0100000 \(= eip: an instruction fetch", "#PF"),
+    # 128 KiB of stack below 0xc0000000, then the guard page.
     "stackoverflow": (r"#PF Page Fault \(vector 14\) error code 0x6 \[write to a not-present page, from ring 3\]"
-                      r"(.*\n)*.*cr2=0x007efffc", "#PF"),
+                      r"(.*\n)*.*cr2=0xbffdfffc", "#PF"),
 }
 
 
 def stage_user(r):
     q = Qemu("user-hello", append="init=hello")
     try:
-        ok = q.wait_for(lambda out: "hello from ring 3\nuser: exit 0\n" in out, 30)
+        ok = q.wait_for(lambda out: "hello from ring 3\n" in out and ended("hello", "exit 0")(out), 30)
         r.check("user: init=hello writes from ring 3 and exits 0", ok, q.diagnosis())
         r.check("user: after exit the kernel echoes keys again", echo_after(q), q.diagnosis())
     finally:
@@ -43,7 +55,7 @@ def stage_user(r):
 
     q = Qemu("user-echo", append="init=echo")
     try:
-        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        q.wait_for(started(q.name.split("-")[1]), 30)
         q.type("Hi there\n")
         q.sendkeys(["up"])
         ok = q.wait_for(lambda out: "Hi there\n\x1b[A" in out, 20)
@@ -51,14 +63,14 @@ def stage_user(r):
                 "(Up comes back as ESC [ A, not the kernel's <Up>)", ok, q.diagnosis())
         q.sendkeys(["ctrl-d"])
         r.check("user: Ctrl-D ends init=echo with exit 0",
-                q.wait_for(lambda out: "user: exit 0" in out, 20), q.diagnosis())
+                q.wait_for(ended("echo", "exit 0"), 20), q.diagnosis())
         r.check("user: then the kernel's own echo is back", echo_after(q), q.diagnosis())
     finally:
         q.stop()
 
     q = Qemu("user-spin", append="init=spin")
     try:
-        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        q.wait_for(started(q.name.split("-")[1]), 30)
         # Let it compute long enough for timer ticks to land in ring 3.
         q.wait_for(lambda out: False, 1)
         # An NMI is no fault of the program's: reported, and the program
@@ -69,9 +81,9 @@ def stage_user(r):
         r.check("user: an NMI while a program runs is reported and survived, the program is not killed",
                 ok and "user: killed" not in q.output(), q.diagnosis())
         q.sendkeys(["ctrl-c"])
-        ok = q.wait_for(lambda out: "user: interrupted by Ctrl-C\n" in out, 20)
+        ok = q.wait_for(ended("spin", "killed by Ctrl-C"), 20)
         r.check("user: Ctrl-C stops a program that never makes a system call", ok, q.diagnosis())
-        m = re.search(r"^user: ran for (\d+) timer tick\(s\), (\d+) of them taken in ring 3$", q.output(), re.M)
+        m = re.search(r"^user: pid \d+ \(spin\) killed by Ctrl-C \((\d+) ticks, (\d+) in ring 3", q.output(), re.M)
         r.check("user: timer IRQs arrive while ring 3 runs (IF=1): ticks were taken in ring 3",
                 m is not None and int(m.group(2)) > 0, q.diagnosis())
         r.check("user: after Ctrl-C the kernel echoes keys again", echo_after(q), q.diagnosis())
@@ -80,9 +92,9 @@ def stage_user(r):
 
     q = Qemu("user-echo-ctrlc", append="init=echo")
     try:
-        q.wait_for(lambda out: "user: flat binary loaded" in out, 30)
+        q.wait_for(started(q.name.split("-")[1]), 30)
         q.sendkeys(["ctrl-c"])
-        ok = q.wait_for(lambda out: "user: interrupted by Ctrl-C\n" in out, 20)
+        ok = q.wait_for(ended("echo", "killed by Ctrl-C"), 20)
         r.check("user: Ctrl-C also stops a program blocked in read()", ok and echo_after(q), q.diagnosis())
     finally:
         q.stop()
@@ -90,7 +102,7 @@ def stage_user(r):
     for name, (pattern, mnemonic) in HOSTILE.items():
         q = Qemu("user-" + name, append="init=" + name)
         try:
-            ok = q.wait_for(lambda out: "user: killed by %s\n" % mnemonic in out, 30)
+            ok = q.wait_for(ended(name, "killed by " + mnemonic), 30)
             out = q.output()
             r.check("user: %s is stopped with 'user: killed by %s'" % (name, mnemonic), ok, q.diagnosis())
             r.check("user: %s report names the cause and shows ring 3 and the user stack" % name,
@@ -102,12 +114,16 @@ def stage_user(r):
 
     q = Qemu("user-badpointers", append="init=badpointers")
     try:
-        ok = q.wait_for(lambda out: "user: exit" in out, 30)
+        ok = q.wait_for(lambda out: "(badpointers) exit" in out, 30)
         out = q.output()
-        between = out.split("ring 3 with IF=1 IOPL=0\n", 1)[-1].split("user: exit", 1)[0]
+        between = out.split("(badpointers) started:", 1)[-1].split("\n", 1)[-1].split("user: pid", 1)[0]
         r.check("user: kernel pointers, overruns, bad fd and unknown call give -EFAULT, -EBADF, -ENOSYS "
-                "(the program exits 0 only if every check held)", ok and "user: exit 0\n" in out, q.diagnosis())
+                "(the program exits 0 only if every check held)", ok and ended("badpointers", "exit 0")(out),
+                q.diagnosis())
         r.check("user: nothing was copied out of kernel memory", between == "", repr(between))
+        r.check("user: the unknown system call is logged once, by number",
+                out.count("user: pid 1 (badpointers): unknown system call 999, answered -ENOSYS") == 1,
+                q.diagnosis())
     finally:
         q.stop()
 
@@ -122,8 +138,9 @@ def stage_user(r):
     for kind, path in (("flat binary", "build/hello.bin"), ("ELF32 executable", "build/hello.elf")):
         q = Qemu("user-module-" + os.path.basename(path), extra=["-initrd", os.path.join(ROOT, path)])
         try:
-            ok = q.wait_for(lambda out: "user: %s loaded" % kind in out
-                            and "hello from a NASM module\nuser: exit 0\n" in out, 30)
+            name = os.path.basename(path)
+            ok = q.wait_for(lambda out: "(%s) started: %s" % (name, kind) in out
+                            and "hello from a NASM module\n" in out and ended(name, "exit 0")(out), 30)
             r.check("user: NASM program as a Multiboot module (%s) prints and exits 0" % kind, ok, q.diagnosis())
         finally:
             q.stop()
@@ -134,7 +151,8 @@ def stage_user(r):
         dst.write(src.read())
     q = Qemu("user-module-bad", extra=["-initrd", bad])
     try:
-        ok = q.wait_for(lambda out: "user: cannot load module: ELF file is not a 32-bit i386 executable" in out, 30)
+        ok = q.wait_for(lambda out: re.search(r"user: cannot start \S*x86_64.elf: ELF file is not a 32-bit "
+                                              r"i386 executable", out), 30)
         r.check("user: a module that is no i386 executable is refused with the reason", ok and echo_after(q),
                 q.diagnosis())
     finally:

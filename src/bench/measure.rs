@@ -59,15 +59,18 @@ use x86::dtables::{lidt, sidt, DescriptorTablePointer};
 use super::stats::{self, Ratio, Summary, BATCHES};
 use super::stubs::{self, UserBench, CLASSIC_VECTOR, USER_FLOOR_VECTOR};
 use crate::cpu::idt::{self, Gate, GateType, Idt, Ring, NUM_VECTORS};
-use crate::cpu::{self, gdt, paging};
+use crate::cpu::{self, gdt};
 use crate::dev::{debug_exit, i8042, pic, pit, uart, vga};
 use crate::interrupt::counters::count;
 use crate::interrupt::vectors::irq_vector;
 use crate::interrupt::{self, TrapFrame};
+use crate::mm::DirectMap;
 use crate::terminal::keyboard::{self, KEYS};
 use crate::terminal::keys::{set1, Decoder, Key};
+use crate::user::layout::FLAT_BASE;
 use crate::user::syscall::{ENOSYS, SYS_WRITE};
-use crate::{println, terminal, user};
+use crate::{println, sched, terminal, user};
+use core::mem::size_of;
 
 /// Vector of the `iretd`-only gate (in the benchmark's IDT copy only).
 const FLOOR_VECTOR: u8 = 0x40;
@@ -387,8 +390,8 @@ enum UserRow {
 }
 
 /// A row measured in ring 3: every batch runs the program of
-/// src/bench/stubs.rs once, with `user::run`, and reads the TSC readings
-/// it left in its data block.
+/// src/bench/stubs.rs once, as a process of its own, and reads the TSC
+/// readings it left in its data block before its memory is freed.
 fn measure_from_ring3(n: u32, what: UserRow) -> Result<Summary, Failure> {
     let (code, data_at) = stubs::user_syscalls();
     let mut copy = [0u8; 512];
@@ -407,16 +410,22 @@ fn measure_from_ring3(n: u32, what: UserRow) -> Result<Summary, Failure> {
         // SAFETY: data_at + size_of::<UserBench>() <= copy.len(): the
         // block is the program's last bytes (bench_stubs.rs).
         unsafe { copy.as_mut_ptr().add(data_at).cast::<UserBench>().write_unaligned(block) };
-        match user::run(copy) {
-            Ok(user::Exit::Exited(0)) => {}
-            _ => return Err("syscall: the ring-3 benchmark program did not exit(0)"),
-        }
-        // SAFETY: `user::run` copied the program to the start of the user
-        // region, identity-mapped and readable from ring 0; the program
-        // has exited and nothing else writes there until the next load.
-        let out = unsafe {
-            ((paging::USER_START as usize + data_at) as *const UserBench).read_unaligned()
-        };
+        let pid = user::start(copy, &["bench"])
+            .map_err(|_| "syscall: cannot start the ring-3 program")?;
+        sched::keep(pid);
+        let out = sched::collect(pid, |p| {
+            let mut block = [0u8; size_of::<UserBench>()];
+            let space = p.space.as_ref().ok_or("syscall: the program has no memory")?;
+            space
+                .read(&mut DirectMap, FLAT_BASE + data_at as u32, &mut block)
+                .map_err(|_| "syscall: the program's data block is gone")?;
+            match p.exit {
+                Some(sched::Exit::Exited(0)) => {}
+                _ => return Err("syscall: the ring-3 benchmark program did not exit(0)"),
+            }
+            // SAFETY: UserBench is plain u32 fields, any bytes are valid.
+            Ok(unsafe { block.as_ptr().cast::<UserBench>().read_unaligned() })
+        })?;
         let expected = match what {
             UserRow::Floor => out.result, // the gate returns EAX unchanged
             UserRow::Unknown => (-ENOSYS) as u32,

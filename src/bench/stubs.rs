@@ -39,8 +39,8 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::cpu::gdt::KERNEL_DATA;
-use crate::cpu::paging::USER_START;
 use crate::dev::{i8042, pic};
+use crate::user::layout::FLAT_BASE;
 use crate::user::syscall::SYS_EXIT;
 
 /// The vector src/bench/measure.rs gives the classic stub (it pushes it itself).
@@ -202,7 +202,7 @@ bench_user_data:
     .global bench_user_syscalls_end
 bench_user_syscalls_end:
 "#,
-    user_base = const USER_START,
+    user_base = const FLAT_BASE,
     number = const core::mem::offset_of!(UserBench, number),
     iterations = const core::mem::offset_of!(UserBench, iterations),
     floor = const core::mem::offset_of!(UserBench, floor),

@@ -13,6 +13,7 @@
 use core::fmt;
 
 use crate::dev::pit;
+use crate::sched::policy::Mode;
 
 /// Every option the kernel knows, with what it takes: the text shown when
 /// an option is not recognised.
@@ -20,9 +21,19 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("hz", "timer interrupts per second, 19-10000 (default 100)"),
     ("test", "run the in-kernel tests: all, or one test's name"),
     ("fault", "raise an exception after boot (fault=help lists them)"),
-    ("init", "run a built-in user program in ring 3 after boot (init=help lists them)"),
+    ("init", "run built-in programs in ring 3, e.g. init=hello,spin (init=help lists them)"),
     ("bench", "run the benchmark after boot: quick, or iterations per batch 1-10000000"),
+    (
+        "sched",
+        "rr (round robin, the default) or coop (no preemption), and/or trace: sched=coop,trace",
+    ),
+    ("quantum", "timer ticks a process runs before round robin switches, 1-1000 (default 5)"),
 ];
+
+/// Default `quantum=`: 5 ticks, 50 ms at the default 100 Hz.
+pub const DEFAULT_QUANTUM: u32 = 5;
+/// Largest `quantum=`.
+pub const MAX_QUANTUM: u32 = 1000;
 
 /// Iterations per batch of `bench=quick`: a smoke test, not a measurement.
 pub const QUICK_ITERATIONS: u32 = 1_000;
@@ -39,6 +50,21 @@ pub fn parse_iterations(value: &str) -> Option<u32> {
     }
 }
 
+/// The value of `sched=`: comma-separated words, `rr` or `coop` (the last
+/// one counts) and `trace`. None if any word is something else.
+fn parse_sched(value: &str) -> Option<(Mode, bool)> {
+    let (mut mode, mut trace) = (Mode::Preemptive, false);
+    for word in value.split(',') {
+        match word {
+            "rr" => mode = Mode::Preemptive,
+            "coop" => mode = Mode::Cooperative,
+            "trace" => trace = true,
+            _ => return None,
+        }
+    }
+    Some((mode, trace))
+}
+
 /// The parsed options; defaults where an option was absent or invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options<'a> {
@@ -48,11 +74,25 @@ pub struct Options<'a> {
     pub init: Option<&'a str>,
     /// `bench=`: iterations per batch (src/bench/), None = no benchmark.
     pub bench: Option<u32>,
+    /// `sched=`: preemptive or not, and whether to trace every switch.
+    pub sched: Mode,
+    pub trace: bool,
+    /// `quantum=`: ticks before a switch.
+    pub quantum: u32,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { hz: pit::DEFAULT_HZ, test: None, fault: None, init: None, bench: None }
+        Options {
+            hz: pit::DEFAULT_HZ,
+            test: None,
+            fault: None,
+            init: None,
+            bench: None,
+            sched: Mode::Preemptive,
+            trace: false,
+            quantum: DEFAULT_QUANTUM,
+        }
     }
 }
 
@@ -112,6 +152,16 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
                 Some(n) => options.bench = Some(n),
                 None => report(bad()),
             },
+            "sched" => match parse_sched(value) {
+                Some((mode, trace)) => (options.sched, options.trace) = (mode, trace),
+                None => report(bad()),
+            },
+            "quantum" => {
+                match value.parse::<u32>().ok().filter(|q| (1..=MAX_QUANTUM).contains(q)) {
+                    Some(quantum) => options.quantum = quantum,
+                    None => report(bad()),
+                }
+            }
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -186,6 +236,18 @@ mod tests {
     }
 
     #[test]
+    fn scheduler_options() {
+        let (o, p) = parse_all("sched=coop,trace quantum=3");
+        assert!(p.is_empty());
+        assert_eq!((o.sched, o.trace, o.quantum), (Mode::Cooperative, true, 3));
+        let (o, _) = parse_all("sched=trace");
+        assert_eq!((o.sched, o.trace), (Mode::Preemptive, true));
+        let (o, p) = parse_all("sched=fifo quantum=0 quantum=5000");
+        assert_eq!((o.sched, o.quantum), (Mode::Preemptive, DEFAULT_QUANTUM));
+        assert_eq!(p.len(), 3);
+    }
+
+    #[test]
     fn bench_values() {
         assert_eq!(parse_iterations("quick"), Some(QUICK_ITERATIONS));
         assert_eq!(parse_iterations("100000"), Some(100_000));
@@ -203,7 +265,7 @@ mod tests {
         assert_eq!(
             m,
             "cmdline: unknown option 'colour=blue' ignored; known options: \
-             hz= test= fault= init= bench="
+             hz= test= fault= init= bench= sched= quantum="
         );
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));

@@ -1,76 +1,97 @@
-//! Minimal paging: the first 8 MiB identity-mapped, with protection.
+//! 32-bit paging: the vocabulary of page directories and page tables.
 //!
-//! Intel SDM Vol. 3A, section 4.3 (32-bit paging): a page directory of
-//! 1024 entries, each pointing to a page table of 1024 entries, each
-//! mapping one 4 KiB page. Paging is here for protection, not for address
-//! translation (every virtual address equals its physical one):
+//! Intel SDM Vol. 3A, section 4.3 (32-bit paging): CR3 holds the physical
+//! address of a page directory of 1024 entries; each entry points to a
+//! page table of 1024 entries (or, with CR4.PSE and the PS bit, maps a
+//! 4 MiB page itself); each table entry maps one 4 KiB page. The top ten
+//! bits of a virtual address pick the directory entry, the next ten the
+//! table entry, the low twelve the byte in the page.
 //!
-//! - 0x00000000-0x003FFFFF (kernel, VGA, loader data): supervisor only,
-//!   except that page 0 is left unmapped (a null pointer faults) and so
-//!   is the lowest page of the boot stack (a kernel stack overflow faults
-//!   there instead of silently overwriting what lies below the stack).
-//! - 0x00400000-0x007FFFFF: the user region, present and writable from
-//!   ring 3. Programs are loaded at its start; the user stack is its top
-//!   64 KiB, with an unmapped guard page below it, so a runaway stack
-//!   faults instead of growing into the program's own code.
-//! - everything above: not mapped.
+//! The kernel lives in the top quarter of every address space:
 //!
-//! The table arithmetic is pure and host-tested; `init` loads CR3 and
-//! turns paging on.
+//! ```text
+//!   0xFFFFFFFF +---------------------------+
+//!              | all RAM, mapped once at   |  supervisor only: the same
+//!              | KERNEL_BASE + physical    |  page tables in every
+//!   0xC0100000 | (the kernel image at 1MiB)|  process's directory
+//!   0xC0000000 +---------------------------+  KERNEL_BASE
+//!              | the process: code, data,  |  user pages, each process
+//!              | heap, stack               |  its own
+//!   0x00001000 +---------------------------+
+//!   0x00000000 | page 0, never mapped      |  a null pointer faults
+//! ```
+//!
+//! Because the kernel half is the same in every directory, an interrupt
+//! can be handled in whichever process it lands in, without a CR3 load.
+//! This module holds the constants and the entry encoding (pure,
+//! host-tested) and the few instructions that load CR3; building address
+//! spaces is src/mm/'s work.
 
 use bitflags::bitflags;
 
 bitflags! {
-    /// Flags of a page-directory or page-table entry (SDM 3A, table 4-5/4-6).
+    /// Flags of a page-directory or page-table entry (SDM 3A, tables 4-4
+    /// to 4-6).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct PageFlags: u32 {
         const PRESENT  = 1 << 0;
         const WRITABLE = 1 << 1;
         /// User/supervisor: ring 3 may access the page.
         const USER     = 1 << 2;
+        /// PS, in a directory entry with CR4.PSE: a 4 MiB page, no table.
+        const HUGE     = 1 << 7;
     }
 }
 
 pub const PAGE_SIZE: u32 = 4096;
-/// Bytes one page table maps.
-pub const TABLE_SPAN: u32 = 1024 * PAGE_SIZE;
-/// The user region: one page table's worth, starting at 4 MiB.
-pub const USER_START: u32 = 0x0040_0000;
-pub const USER_END: u32 = 0x0080_0000;
-/// The user stack: ESP starts at USER_END and may grow down 64 KiB.
-pub const USER_STACK_SIZE: u32 = 64 * 1024;
-/// The unmapped page below the user stack.
-pub const USER_STACK_GUARD: u32 = USER_END - USER_STACK_SIZE - PAGE_SIZE;
+/// Entries in a page directory or a page table.
+pub const ENTRIES: usize = 1024;
+/// Bytes one page table (one directory entry) maps.
+pub const TABLE_SPAN: u32 = ENTRIES as u32 * PAGE_SIZE;
 
-/// The two mapped parts of the user region: program, then stack.
-pub const USER_PROGRAM: core::ops::Range<u32> = USER_START..USER_STACK_GUARD;
-pub const USER_STACK: core::ops::Range<u32> = USER_STACK_GUARD + PAGE_SIZE..USER_END;
+/// Where the kernel half of every address space begins: physical address
+/// p is at virtual KERNEL_BASE + p. linker.ld links the kernel there
+/// (`KERNEL_BASE` in it must be this value: checked at boot).
+pub const KERNEL_BASE: u32 = 0xC000_0000;
+/// The first directory entry of the kernel half.
+pub const KERNEL_FIRST_ENTRY: usize = (KERNEL_BASE / TABLE_SPAN) as usize;
+/// Physical memory the kernel half can map: everything above KERNEL_BASE.
+pub const KERNEL_SPAN: u64 = (1 << 32) - KERNEL_BASE as u64;
 
-/// Whether `[start, start + len)` lies inside one mapped part of the user
-/// region: what a system call checks before touching a pointer from
-/// ring 3 (and the loader before copying a segment).
-pub fn user_range_ok(start: u32, len: u32) -> bool {
-    let Some(end) = start.checked_add(len) else { return false };
-    [USER_PROGRAM, USER_STACK].iter().any(|part| start >= part.start && end <= part.end)
+/// The kernel-half address of physical address `physical`.
+pub const fn physical_to_virtual(physical: u32) -> u32 {
+    physical + KERNEL_BASE
 }
 
-/// The page-table entry for identity-mapped address `address`, given the
-/// pages that must stay unmapped.
-pub fn identity_entry(address: u32, unmapped: &[u32]) -> u32 {
-    let page = address & !(PAGE_SIZE - 1);
-    if unmapped.contains(&page) {
-        return 0;
-    }
-    let mut flags = PageFlags::PRESENT | PageFlags::WRITABLE;
-    if (USER_START..USER_END).contains(&page) {
-        flags |= PageFlags::USER;
-    }
-    page | flags.bits()
+/// The physical address behind kernel-half address `virt`.
+pub const fn virtual_to_physical(virt: u32) -> u32 {
+    virt - KERNEL_BASE
 }
 
-/// A page directory or page table: 1024 entries on a 4 KiB boundary.
-#[repr(C, align(4096))]
-pub struct Table(pub [u32; 1024]);
+/// The directory entry that maps `address`.
+pub const fn directory_index(address: u32) -> usize {
+    (address >> 22) as usize
+}
+
+/// The entry in its page table that maps `address`.
+pub const fn table_index(address: u32) -> usize {
+    ((address >> 12) & 0x3FF) as usize
+}
+
+/// An entry: the frame's physical address and the flags.
+pub const fn entry(physical: u32, flags: PageFlags) -> u32 {
+    (physical & !(PAGE_SIZE - 1)) | flags.bits()
+}
+
+/// The physical address an entry points to.
+pub const fn entry_address(entry: u32) -> u32 {
+    entry & !(PAGE_SIZE - 1)
+}
+
+/// The flags of an entry.
+pub fn entry_flags(entry: u32) -> PageFlags {
+    PageFlags::from_bits_truncate(entry)
+}
 
 #[cfg(target_os = "none")]
 pub use self::hw::*;
@@ -80,21 +101,22 @@ mod hw {
     use super::*;
     use core::arch::asm;
 
-    /// Page tables for 0-4 MiB (kernel) and 4-8 MiB (user).
-    const TABLES: usize = 2;
-    static mut DIRECTORY: Table = Table([0; 1024]);
-    static mut PAGE_TABLES: [Table; TABLES] = [const { Table([0; 1024]) }; TABLES];
-
-    /// CR0.PG: paging on. CR0.WP: ring 0 also respects read-only pages.
-    const CR0_PG: u32 = 1 << 31;
-    const CR0_WP: u32 = 1 << 16;
-
     unsafe extern "C" {
         /// Lowest byte of the boot stack (boot/boot.s), page-aligned.
         static boot_stack_bottom: u8;
+        /// linker.ld's KERNEL_BASE, as the address of a symbol.
+        static __kernel_base: u8;
     }
 
-    /// The guard page: the boot stack's lowest page, left unmapped.
+    /// The value linker.ld linked the kernel for.
+    pub fn linked_kernel_base() -> u32 {
+        // Only the symbol's address is taken, never its contents.
+        &raw const __kernel_base as u32
+    }
+
+    /// The guard page: the boot stack's lowest page, left unmapped, so
+    /// that a kernel stack overflow faults instead of overwriting what
+    /// lies below the stack.
     pub fn stack_guard() -> u32 {
         // Only the symbol's address is taken, never its contents.
         &raw const boot_stack_bottom as u32
@@ -106,43 +128,25 @@ mod hw {
         esp.wrapping_sub(stack_guard()) <= PAGE_SIZE
     }
 
-    /// Builds the tables and enables paging. `guard` is the page left
-    /// unmapped below the boot stack (the user stack's guard is fixed).
-    /// Returns the directory's address (the CR3 value), which the
-    /// double-fault TSS also needs.
-    pub fn init(guard: u32) -> u32 {
-        let unmapped = [0, guard, USER_STACK_GUARD];
-        // SAFETY: boot path, before interrupts: nothing else uses the
-        // tables. They are statics, so their addresses stay valid for CR3.
-        unsafe {
-            let directory = &mut *(&raw mut DIRECTORY);
-            let tables = &mut *(&raw mut PAGE_TABLES);
-            for (t, table) in tables.iter_mut().enumerate() {
-                for (i, entry) in table.0.iter_mut().enumerate() {
-                    *entry =
-                        identity_entry(t as u32 * TABLE_SPAN + i as u32 * PAGE_SIZE, &unmapped);
-                }
-                // The directory entry must allow what any page below allows;
-                // the page-table entries then narrow it down.
-                let mut flags = PageFlags::PRESENT | PageFlags::WRITABLE;
-                if t as u32 * TABLE_SPAN >= USER_START {
-                    flags |= PageFlags::USER;
-                }
-                directory.0[t] = table as *const Table as u32 | flags.bits();
-            }
-            let cr3 = directory as *const Table as u32;
-            asm!(
-                "mov cr3, {cr3}",
-                "mov {tmp}, cr0",
-                "or {tmp}, {bits}",
-                "mov cr0, {tmp}",
-                cr3 = in(reg) cr3,
-                bits = const CR0_PG | CR0_WP,
-                tmp = out(reg) _,
-                options(nostack)
-            );
-            cr3
-        }
+    /// Makes the page directory at physical address `directory` the
+    /// current one: the switch between two processes' address spaces.
+    ///
+    /// # Safety
+    /// The directory must map the kernel half exactly as the current one
+    /// does (the code running now, its stack and data must stay where
+    /// they are), and must stay allocated while it is loaded.
+    pub unsafe fn load_directory(directory: u32) {
+        // SAFETY: forwarded from the caller; writing CR3 also flushes the
+        // TLB's non-global entries.
+        unsafe { asm!("mov cr3, {}", in(reg) directory, options(nostack, preserves_flags)) };
+    }
+
+    /// The physical address of the current page directory (CR3).
+    pub fn current_directory() -> u32 {
+        let cr3: u32;
+        // SAFETY: reading CR3 in ring 0 has no side effects.
+        unsafe { asm!("mov {}, cr3", out(reg) cr3, options(nomem, nostack, preserves_flags)) };
+        cr3
     }
 }
 
@@ -151,35 +155,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_user_stack_guard_page_is_no_user_memory() {
-        assert_eq!(USER_STACK_GUARD, 0x007E_F000);
-        assert!(user_range_ok(USER_STACK_GUARD - 4, 4));
-        assert!(!user_range_ok(USER_STACK_GUARD, 1));
-        assert!(!user_range_ok(USER_STACK_GUARD - 4, 8));
-        assert!(!user_range_ok(USER_START, USER_END - USER_START));
-        assert!(user_range_ok(USER_STACK_GUARD + PAGE_SIZE, USER_STACK_SIZE));
-        assert_eq!(identity_entry(USER_STACK_GUARD, &[0, USER_STACK_GUARD]), 0);
-    }
-
-    #[test]
-    fn user_region_bounds() {
-        assert!(user_range_ok(USER_START, 1));
-        assert!(user_range_ok(USER_END - 4, 4));
-        assert!(!user_range_ok(USER_END - 4, 5));
-        assert!(!user_range_ok(USER_START - 1, 2));
-        assert!(!user_range_ok(0x0010_0000, 16)); // kernel image
-        assert!(!user_range_ok(0xFFFF_FFF0, 0x20)); // wraps around
-        assert!(user_range_ok(USER_START, 0));
+    fn addresses_split_as_the_sdm_draws_them() {
+        assert_eq!(directory_index(0xC010_2345), 0x300);
+        assert_eq!(table_index(0xC010_2345), 0x102);
+        assert_eq!(KERNEL_FIRST_ENTRY, 768);
+        assert_eq!(directory_index(0x0804_8000), 32);
+        assert_eq!(table_index(0x0804_8000), 0x48);
     }
 
     #[test]
     fn entries() {
-        let guard = 0x0011_0000;
-        assert_eq!(identity_entry(0, &[0, guard]), 0);
-        assert_eq!(identity_entry(guard + 12, &[0, guard]), 0);
-        assert_eq!(identity_entry(0x000B_8000, &[0]), 0x000B_8003); // VGA: supervisor
-        assert_eq!(identity_entry(0x0010_0000, &[0]), 0x0010_0003);
-        assert_eq!(identity_entry(USER_START, &[0]), USER_START | 0x7);
-        assert_eq!(identity_entry(USER_END - 1, &[0]), (USER_END - PAGE_SIZE) | 0x7);
+        let e = entry(0x0012_3456, PageFlags::PRESENT | PageFlags::WRITABLE | PageFlags::USER);
+        assert_eq!(e, 0x0012_3007);
+        assert_eq!(entry_address(e), 0x0012_3000);
+        assert_eq!(entry_flags(e), PageFlags::PRESENT | PageFlags::WRITABLE | PageFlags::USER);
+        assert_eq!(entry(0, PageFlags::PRESENT | PageFlags::WRITABLE | PageFlags::HUGE), 0x83);
+    }
+
+    #[test]
+    fn the_kernel_half_is_the_physical_memory_shifted() {
+        assert_eq!(physical_to_virtual(0x0010_0000), 0xC010_0000);
+        assert_eq!(virtual_to_physical(0xC00B_8000), 0x000B_8000);
+        assert_eq!(KERNEL_SPAN, 1 << 30);
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod pic;
 pub mod pit;
+pub mod rtc;
 
 #[cfg(target_os = "none")]
 pub mod debug_exit;

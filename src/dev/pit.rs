@@ -55,21 +55,52 @@ pub const IRQ: u8 = 0;
 
 /// Ticks since the timer started.
 static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds since the timer started: each tick adds the period the
+/// timer was programmed with when it came (the benchmark changes it).
+static UPTIME_NS: AtomicU64 = AtomicU64::new(0);
+/// The period of one tick now, in nanoseconds, and the rate in Hz.
+static TICK_NS: AtomicU64 = AtomicU64::new(0);
+static HZ: AtomicU64 = AtomicU64::new(DEFAULT_HZ as u64);
 
 /// Ticks counted so far.
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
+/// Nanoseconds of timer time since it started: CLOCK_MONOTONIC.
+pub fn uptime_ns() -> u64 {
+    UPTIME_NS.load(Ordering::Relaxed)
+}
+
+/// The length of one tick now, in nanoseconds.
+pub fn tick_ns() -> u64 {
+    TICK_NS.load(Ordering::Relaxed)
+}
+
+/// Ticks per second now (rounded).
+pub fn hz() -> u32 {
+    HZ.load(Ordering::Relaxed) as u32
+}
+
 /// Counts one tick: called by the IRQ 0 handler, once per interrupt.
 pub fn count_tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
+    UPTIME_NS.fetch_add(TICK_NS.load(Ordering::Relaxed), Ordering::Relaxed);
+}
+
+/// The length of a tick with reload value `divisor` (0 stands for 65536),
+/// in nanoseconds.
+pub fn period_ns(divisor: u16) -> u64 {
+    let reload = if divisor == 0 { 65536 } else { u64::from(divisor) };
+    reload * 1_000_000_000 / u64::from(PIT_INPUT_HZ)
 }
 
 /// Programs channel 0 to fire IRQ 0 every `divisor` input clocks.
 #[cfg(target_os = "none")]
 pub fn start(divisor: u16) {
     use x86::io::outb;
+    TICK_NS.store(period_ns(divisor), Ordering::Relaxed);
+    HZ.store(1_000_000_000 / period_ns(divisor).max(1), Ordering::Relaxed);
     // SAFETY: the PIT ports exist on every PC; this sequence (command byte
     // then low and high reload byte) only reprograms channel 0.
     unsafe {
@@ -87,6 +118,13 @@ mod tests {
     fn hundred_hertz() {
         assert_eq!(divisor_for(100), Ok((11932, 99_998)));
         assert_eq!(CMD_CHANNEL0 | CMD_ACCESS_LOHI | CMD_MODE_RATE_GENERATOR | CMD_BINARY, 0x34);
+    }
+
+    #[test]
+    fn tick_periods() {
+        assert_eq!(period_ns(11932), 10_000_150); // 100 Hz is really 99.998 Hz
+        assert_eq!(period_ns(1193), 999_847);
+        assert_eq!(period_ns(0), 54_925_401); // the slowest: 65536 clocks
     }
 
     #[test]

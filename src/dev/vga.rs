@@ -18,8 +18,11 @@
 
 use x86::io::outb;
 
-/// Physical (= virtual, identity-mapped) address of the text buffer.
-pub const TEXT_BUFFER: usize = 0xB8000;
+use crate::cpu::paging::physical_to_virtual;
+
+/// The text buffer: physical 0xB8000, reached through the kernel half's
+/// map of physical memory (src/cpu/paging.rs).
+pub const TEXT_BUFFER: usize = physical_to_virtual(0xB8000) as usize;
 /// Cells in the 32 KiB text buffer window.
 pub const BUFFER_CELLS: usize = 32 * 1024 / 2;
 pub const WIDTH: usize = 80;

@@ -378,13 +378,17 @@ fn spurious_irq7_and_irq15() -> TestResult {
     timer_ticks_advance()
 }
 
-/// Jumps back into the boot stub with EAX = 0xDEADBEEF, as if a loader
-/// that is not Multiboot had started the kernel: the kernel must say so
-/// on COM1 and halt.
+/// Jumps back into the boot stub where it enters the kernel half, with
+/// ESI (where the stub keeps the magic) = 0xDEADBEEF, as if a loader that
+/// is not Multiboot had started the kernel: from there the real path
+/// runs, a fresh stack and kernel_main, which must say so on COM1 and
+/// halt. (The stub's first part, which turns paging on, runs at physical
+/// addresses that the kernel's own page tables no longer map.)
 fn reenter_with_bad_magic() -> ! {
-    println!("selftest: badmagic: re-entering _start with EAX=0xdeadbeef");
+    println!("selftest: badmagic: re-entering the boot stub with the magic 0xdeadbeef");
     cpu::disable_interrupts();
-    // SAFETY: _start only needs to be jumped to in 32-bit protected mode;
-    // it rebuilds its own stack and never returns. Interrupts are off.
-    unsafe { asm!("mov eax, 0xdeadbeef", "xor ebx, ebx", "jmp _start", options(noreturn)) }
+    // SAFETY: higher_half only needs to be jumped to in 32-bit protected
+    // mode with paging on; it rebuilds its own stack and never returns.
+    // Interrupts are off.
+    unsafe { asm!("mov esi, 0xdeadbeef", "xor ebx, ebx", "jmp higher_half", options(noreturn)) }
 }

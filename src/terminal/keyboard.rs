@@ -3,20 +3,24 @@
 //! The dispatcher calls `on_irq` for vector 0x21. It reads the byte
 //! (src/dev/i8042.rs), feeds it to the scancode decoder (`keys`), and
 //! queues the key for whoever consumes keys: the kernel's echo
-//! (`terminal::echo_pending`) or a program's `read` (`terminal::read`).
-//! That is all it does: the slow part, printing, happens later with
-//! interrupts enabled. One decision is made here, because it cannot wait
-//! in the queue: Ctrl-C while a program runs is not queued but recorded
-//! as a request to stop it (src/terminal/foreground.rs).
+//! (`terminal::echo_pending`) or a program's `read` (`terminal::read`),
+//! which it wakes. That is all it does: the slow part, printing, happens
+//! later with interrupts enabled. One decision is made here, because it
+//! cannot wait in the queue: Ctrl-C while a program runs is not queued
+//! but sent to the foreground process (the oldest one alive), which ends
+//! at its next safe point.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 
-use super::foreground;
 use super::keys::{Decoder, Key};
 use super::ring::Ring;
 use crate::dev::i8042;
 use crate::interrupt::TrapFrame;
+use crate::sched::{self, Channel};
+
+/// The channel a process waiting for keys sleeps on; IRQ 1 wakes it.
+pub const CONSOLE: Channel = Channel(1);
 
 /// Keys queued between IRQ 1 and the consumer.
 pub const QUEUE_SIZE: usize = 256;
@@ -35,12 +39,18 @@ pub const INTERRUPT_KEY: Key = Key::Char('\u{3}');
 pub fn on_irq(_frame: &mut TrapFrame) {
     let scancode = i8042::read_data();
     let Some(key) = DECODER.lock().feed(scancode) else { return };
-    if key == INTERRUPT_KEY && foreground::request_interrupt() {
-        return;
+    if key == INTERRUPT_KEY {
+        let foreground = sched::foreground_pid();
+        if foreground != 0 {
+            sched::interrupt(foreground);
+            return;
+        }
     }
     if KEYS.push(key).is_err() {
         DROPPED.fetch_add(1, Ordering::Relaxed);
     }
+    // A process waiting in `read` can take it now.
+    sched::wakeup(CONSOLE);
 }
 
 /// Keys lost to a full queue since boot.

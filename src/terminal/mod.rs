@@ -2,34 +2,43 @@
 //!
 //! Mechanism below, policy here, as in xv6's console: the keyboard
 //! handler (`keyboard`) only decodes (`keys`) and queues (`ring`); this
-//! module decides what a queued key does. When no program reads, the
+//! module decides what a queued key does. When no program runs, the
 //! kernel echoes it (`echo_pending`, called from the idle loop): a
-//! character as itself, F12 as the interrupt counters, anything else by
-//! name. When a program reads (`read`, for the `read` system call), it
-//! gets the key's bytes instead. Ctrl-C for a running program is handled
-//! by `foreground`.
+//! character as itself, F12 as the interrupt counters, F11 as the process
+//! table, anything else by name. When programs run, the keys go to the
+//! foreground process, the oldest one alive (lowest pid): its `read`
+//! takes them. Any other process that reads waits, blocked, until it is
+//! the foreground one (until the older ones have ended). Ctrl-C ends the
+//! foreground process.
+//!
+//! Input is stored by the interrupt handler and delivered later to the
+//! program waiting for it: `read` sleeps on the `CONSOLE` channel, and
+//! the keyboard IRQ wakes it (src/sched/process.rs: `sleep_on`,
+//! `wakeup`). A blocked reader takes no CPU time at all.
 
 pub mod keys;
 pub mod ring;
 
 #[cfg(target_os = "none")]
-pub mod foreground;
-#[cfg(target_os = "none")]
 pub mod keyboard;
+
+#[cfg(target_os = "none")]
+pub use self::keyboard::CONSOLE;
 
 #[cfg(target_os = "none")]
 pub use self::hw::*;
 
 #[cfg(target_os = "none")]
 mod hw {
-    use super::foreground;
-    use super::keyboard::{dropped, KEYS};
+    use super::keyboard::{dropped, CONSOLE, KEYS};
     use super::keys::{self, Echo, Key};
     use crate::interrupt::report;
-    use crate::{console, cpu, print, println};
+    use crate::{console, print, println, sched};
 
     /// The key that prints the interrupt counters instead of being echoed.
     pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
+    /// The key that prints the process table.
+    pub const PROCESSES_KEY: Key = Key::Named(pc_keyboard::KeyCode::F11);
 
     /// Echoes every queued key, then reports keys dropped since the last
     /// call. Runs in the idle loop with interrupts enabled.
@@ -41,6 +50,9 @@ mod hw {
             } else if key == COUNTERS_KEY {
                 println!();
                 report::print_counts(&|args| console::_print(args));
+            } else if key == PROCESSES_KEY {
+                println!();
+                sched::print_table(&|args| console::_print(args));
             } else {
                 print!("{}", Echo(key));
             }
@@ -65,35 +77,37 @@ mod hw {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Interrupted;
 
-    /// Blocks with interrupts enabled until a key is queued, then fills
-    /// `buf` with the bytes of as many whole keys as fit (a key that does
-    /// not fit is left for the next read); returns how many bytes. A
-    /// pending Ctrl-C ends the wait instead. Called from the `read`
-    /// system call, with interrupts off (an interrupt gate led there).
+    /// Waits, blocked, until the calling process is the foreground one
+    /// and a key is queued, then fills `buf` with the bytes of as many
+    /// whole keys as fit (a key that does not fit is left for the next
+    /// read); returns how many bytes. A Ctrl-C for the process ends the
+    /// wait instead. Called from the `read` system call, with interrupts
+    /// off (an interrupt gate led there).
     pub fn read(buf: &mut [u8]) -> Result<usize, Interrupted> {
         loop {
-            let mut filled = 0;
-            while let Some(key) = KEYS.peek() {
-                let (bytes, len) = keys::bytes(key);
-                let room = buf.len() - filled;
-                if len > room && filled > 0 {
-                    break; // the next read gets it
-                }
-                let len = len.min(room);
-                buf[filled..filled + len].copy_from_slice(&bytes[..len]);
-                filled += len;
-                KEYS.pop();
-            }
-            if filled > 0 {
-                return Ok(filled);
-            }
-            // Sleep until an IRQ (the keyboard's, or the timer's) and look
-            // again: `sti; hlt` cannot miss an IRQ that comes in between.
-            cpu::enable_interrupts_and_halt();
-            cpu::disable_interrupts();
-            if foreground::interrupt_pending() {
+            if sched::with_current(|p| p.interrupted) {
                 return Err(Interrupted);
             }
+            if sched::current_pid() == sched::foreground_pid() {
+                let mut filled = 0;
+                while let Some(key) = KEYS.peek() {
+                    let (bytes, len) = keys::bytes(key);
+                    let room = buf.len() - filled;
+                    if len > room && filled > 0 {
+                        break; // the next read gets it
+                    }
+                    let len = len.min(room);
+                    buf[filled..filled + len].copy_from_slice(&bytes[..len]);
+                    filled += len;
+                    KEYS.pop();
+                }
+                if filled > 0 {
+                    return Ok(filled);
+                }
+            }
+            // The keyboard IRQ (or the end of an older process, or a
+            // Ctrl-C) wakes us; then look again.
+            sched::sleep_on(CONSOLE);
         }
     }
 }

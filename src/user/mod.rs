@@ -1,25 +1,24 @@
-//! Ring 3: running a program, and its ways back into the kernel.
+//! Ring 3: loading a program into a process, its system calls, its end.
 //!
-//! `run` copies a program into the user region (0x00400000-0x007FFFFF,
-//! the only memory paging lets ring 3 touch), then enters it with `iretd`
-//! from a frame it built by hand: user CS and SS (RPL 3), ESP at the top
-//! of the user region, and EFLAGS with IF = 1 and IOPL = 0 (IRQs keep
-//! arriving; `cli`, `in` and `out` fault). From then on the program can
-//! only come back through an interrupt: an IRQ (which returns to it), a
-//! system call (`int 0x80`, the one gate with DPL 3), or a fault.
-//!
-//! Each entry from ring 3 lands on the stack in the main TSS's ESP0, not
-//! on the kernel stack `run` was called on. When the program exits or is
-//! killed, `leave` abandons that stack and resumes `run`'s caller on the
-//! kernel stack, as if `run` had returned: the kernel then goes back to
-//! its own keyboard echo.
+//! `start` reads a program (`elf`), makes it an address space of its own
+//! (src/mm/space.rs): its segments at the addresses it was linked for, a
+//! stack at the top of user space holding argc, argv, envp and the
+//! auxiliary vector (`stack`, `layout`), and hands it to the scheduler,
+//! which enters it with `iretd` when its turn comes: user CS and SS
+//! (RPL 3), EFLAGS with IF = 1 and IOPL = 0 (IRQs keep arriving; `cli`,
+//! `in` and `out` fault). From then on the program can only come back
+//! through an interrupt: an IRQ, a system call (`int 0x80`, the one gate
+//! with DPL 3), or a fault.
 //!
 //! The handlers this room gives `kernel_main` to wire: `on_syscall`
-//! (vector 0x80), `on_timer_tick` (IRQ 0: the tick, and whether ring 3
-//! was running), and `RING3_HOOKS` for the dispatcher (a fault in ring 3
-//! kills the program; a Ctrl-C is acted on when the CPU returns to ring 3).
+//! (vector 0x80) and `RING3_HOOKS` for the dispatcher (a fault the
+//! program caused ends it, alone; on the way back to ring 3 after an IRQ
+//! a pending Ctrl-C ends it, and the scheduler may switch). Every end is
+//! one line: `user: pid N (NAME) exit STATUS` or `... killed by #XX`.
 
 pub mod elf;
+pub mod layout;
+pub mod stack;
 pub mod syscall;
 pub mod umem;
 
@@ -31,241 +30,323 @@ pub use self::hw::*;
 
 #[cfg(target_os = "none")]
 mod hw {
-    use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
     use super::elf;
-    use super::syscall::{self, Outcome};
-    use super::umem::{self, UserRange};
+    use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
+    use super::stack::{self, StartInfo};
+    use super::syscall::{self, Clock, Fault, Outcome, Services};
+    use super::umem::UserRange;
     use crate::console;
-    use crate::cpu::gdt::{KERNEL_DATA, USER_CODE, USER_DATA};
-    use crate::cpu::paging::{USER_END, USER_PROGRAM, USER_STACK};
-    use crate::dev::pit;
+    use crate::cpu::paging::PAGE_SIZE;
+    use crate::dev::{pit, rtc};
     use crate::interrupt::dispatch::Ring3Hooks;
+    use crate::interrupt::vectors::exception_name;
     use crate::interrupt::TrapFrame;
-    use crate::terminal::{self, foreground};
+    use crate::mm::space::{Access, AddressSpace};
+    use crate::mm::{self, DirectMap};
+    use crate::println;
+    use crate::sched::{self, policy, policy::Reason, Exit, SpawnError};
+    use crate::terminal;
 
-    /// How a program ended.
+    /// Why a program could not be made a process.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Exit {
-        /// It called exit(status).
-        Exited(i32),
-        /// The CPU raised this exception while it ran.
-        Killed(u8),
-        /// Ctrl-C was pressed while it ran.
-        Interrupted,
+    pub enum LoadError {
+        Elf(elf::Error),
+        /// The process table is full.
+        TableFull,
+        /// Physical memory ran out while it was being loaded.
+        OutOfMemory,
+        /// Its arguments do not fit on the initial stack.
+        ArgumentsTooLong,
     }
 
-    /// EFLAGS for ring 3: IF set, reserved bit 1 set, IOPL 0.
-    const USER_EFLAGS: u32 = (1 << 9) | (1 << 1);
-
-    core::arch::global_asm!(
-        r#"
-        .section .text.user_enter, "ax"
-        /* u32 user_enter(u32 entry, u32 stack): saves the kernel's callee-saved
-         * registers and EFLAGS, records ESP, and irets to ring 3. Returns only
-         * through user_leave, with the value user_leave was given. */
-        .global user_enter
-    user_enter:
-        push ebp
-        push ebx
-        push esi
-        push edi
-        pushfd
-        mov [user_kernel_esp], esp
-        mov eax, [esp + 24]
-        mov ecx, [esp + 28]
-        push {user_data}            /* SS */
-        push ecx                    /* ESP */
-        push {user_eflags}          /* EFLAGS */
-        push {user_code}            /* CS */
-        push eax                    /* EIP */
-        mov eax, {user_data}
-        mov ds, eax
-        mov es, eax
-        mov fs, eax
-        mov gs, eax
-        /* No kernel values leak into ring 3. */
-        xor eax, eax
-        xor ebx, ebx
-        xor ecx, ecx
-        xor edx, edx
-        xor esi, esi
-        xor edi, edi
-        xor ebp, ebp
-        iretd
-
-        /* void user_leave(u32 value): back to user_enter's caller, on the
-         * kernel stack, returning `value`. */
-        .global user_leave
-    user_leave:
-        mov eax, [esp + 4]
-        mov esp, [user_kernel_esp]
-        mov ecx, {kernel_data}
-        mov ds, ecx
-        mov es, ecx
-        mov fs, ecx
-        mov gs, ecx
-        popfd
-        pop edi
-        pop esi
-        pop ebx
-        pop ebp
-        ret
-
-        .section .bss.user_kernel_esp, "aw", @nobits
-        .balign 4
-    user_kernel_esp:
-        .long 0
-    "#,
-        user_data = const USER_DATA as u32,
-        user_code = const USER_CODE as u32,
-        kernel_data = const KERNEL_DATA as u32,
-        user_eflags = const USER_EFLAGS,
-    );
-
-    unsafe extern "C" {
-        fn user_enter(entry: u32, stack: u32) -> u32;
-        fn user_leave(value: u32) -> !;
-    }
-
-    /// Whether a program is running (between `user_enter` and `user_leave`).
-    static RUNNING: AtomicBool = AtomicBool::new(false);
-
-    /// Encodes an `Exit` into the one word `user_leave` carries.
-    /// Low byte 0: exited, status in the upper 24 bits; 0x80 | vector:
-    /// killed by that exception; 0x40: interrupted.
-    fn encode(exit: Exit) -> u32 {
-        match exit {
-            Exit::Exited(status) => (status as u32) << 8,
-            Exit::Killed(vector) => 0x80 | u32::from(vector),
-            Exit::Interrupted => 0x40,
+    impl core::fmt::Display for LoadError {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self {
+                LoadError::Elf(e) => write!(f, "{e}"),
+                LoadError::TableFull => {
+                    write!(f, "the process table is full ({} processes)", sched::MAX_PROCESSES - 1)
+                }
+                LoadError::OutOfMemory => {
+                    write!(f, "out of memory ({} frames free)", mm::free_frames())
+                }
+                LoadError::ArgumentsTooLong => f.write_str("the arguments do not fit on its stack"),
+            }
         }
     }
 
-    fn decode(word: u32) -> Exit {
-        match word & 0xFF {
-            0 => Exit::Exited((word as i32) >> 8),
-            0x40 => Exit::Interrupted,
-            low => Exit::Killed((low & 0x7F) as u8),
-        }
+    /// Bytes of the initial stack the arguments may take.
+    const ARGUMENT_ROOM: usize = 4096;
+
+    /// Makes a ready process of `file` (an ELF32 executable or a flat
+    /// binary) with arguments `args` (`args[0]` is its name, as argv[0]);
+    /// returns its pid. Nothing is left allocated when it fails.
+    pub fn start(file: &[u8], args: &[&str]) -> Result<u32, LoadError> {
+        let image = elf::parse(file).map_err(LoadError::Elf)?;
+        let memory = &mut DirectMap;
+        let mut space =
+            AddressSpace::new(memory, mm::kernel_entries()).map_err(|_| LoadError::OutOfMemory)?;
+        let esp = match fill(&mut space, file, &image, args) {
+            Ok(esp) => esp,
+            Err(e) => {
+                space.destroy(memory);
+                return Err(e);
+            }
+        };
+        let name = args.first().map_or("?", |a| a.rsplit('/').next().unwrap_or(a));
+        let pages = space.frames();
+        let heap = page_up(image.end());
+        let pid = sched::spawn(name, space, image.entry, esp, heap).map_err(|(e, space)| {
+            space.destroy(memory);
+            match e {
+                SpawnError::TableFull => LoadError::TableFull,
+                SpawnError::OutOfMemory => LoadError::OutOfMemory,
+            }
+        })?;
+        println!(
+            "user: pid {pid} ({name}) started: {} at {:#010x}, entry {:#010x}, {} pages",
+            if image.elf { "ELF32 executable" } else { "flat binary" },
+            image.segments.iter().flatten().map(|s| s.address).min().unwrap_or(0),
+            image.entry,
+            pages
+        );
+        Ok(pid)
     }
 
-    /// Returns to `run`'s caller. Called from the dispatcher, on the ESP0
-    /// stack, for an exit system call, a fault in ring 3 or a Ctrl-C.
-    fn leave(exit: Exit) -> ! {
-        RUNNING.store(false, Ordering::Relaxed);
-        foreground::set_foreground(false);
-        // SAFETY: a program is running, so user_kernel_esp holds the kernel
-        // stack of `run`'s call to user_enter, which is still live below us.
-        unsafe { user_leave(encode(exit)) }
+    /// Maps and fills the segments and the stack; returns the initial ESP.
+    fn fill(
+        space: &mut AddressSpace,
+        file: &[u8],
+        image: &elf::Image,
+        args: &[&str],
+    ) -> Result<u32, LoadError> {
+        let memory = &mut DirectMap;
+        let oom = |_| LoadError::OutOfMemory;
+        for segment in image.segments.iter().flatten() {
+            let access = if segment.writable { Access::Write } else { Access::Read };
+            let mut page = page_down(segment.address);
+            while page < segment.end() {
+                if !space.is_mapped(memory, page) {
+                    space.map_new(memory, page, access).map_err(oom)?;
+                } else if segment.writable {
+                    space.allow_write(memory, page);
+                }
+                page += PAGE_SIZE;
+            }
+            let from = segment.offset as usize;
+            let bytes = &file[from..from + segment.file_size as usize];
+            space.load(memory, segment.address, bytes).expect("the segment was just mapped");
+        }
+        let mut page = STACK_BOTTOM;
+        while page < STACK_TOP {
+            space.map_new(memory, page, Access::Write).map_err(oom)?;
+            page += PAGE_SIZE;
+        }
+        let info = StartInfo {
+            args,
+            env: &[],
+            entry: image.entry,
+            phdr: image.phdr,
+            phnum: image.phnum,
+            phent: image.phent,
+            ticks_per_second: pit::hz(),
+            random: random_bytes(),
+        };
+        let mut room = [0u8; ARGUMENT_ROOM];
+        let esp =
+            stack::build(STACK_TOP, &info, &mut room).map_err(|_| LoadError::ArgumentsTooLong)?;
+        let used = (STACK_TOP - esp) as usize;
+        space.write(memory, esp, &room[room.len() - used..]).expect("the stack was just mapped");
+        Ok(esp)
+    }
+
+    /// AT_RANDOM's 16 bytes: the time-stamp counter and the tick count,
+    /// stirred (xorshift). Not cryptographic: a seed for the C library's
+    /// stack protector, different on every start.
+    fn random_bytes() -> [u8; 16] {
+        let mut x = crate::cpu::rdtsc() ^ pit::ticks().rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15;
+        let mut out = [0u8; 16];
+        for chunk in out.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        out
+    }
+
+    /// Ends the current process: its one last line, then the scheduler
+    /// takes the CPU away for good. Interrupts must be off.
+    fn end(exit: Exit) -> ! {
+        // Its output may end without a newline: the kernel's line starts
+        // on a line of its own.
+        console::start_line();
+        sched::with_current(|p| {
+            let (pid, name) = (p.pid, p.name());
+            match exit {
+                Exit::Exited(status) => print_end(pid, name, format_args!("exit {status}"), p),
+                Exit::Killed(vector) => {
+                    let mnemonic = exception_name(vector).map_or("#?", |n| n.0);
+                    print_end(pid, name, format_args!("killed by {mnemonic}"), p)
+                }
+                Exit::Interrupted => print_end(pid, name, format_args!("killed by Ctrl-C"), p),
+            }
+        });
+        // A process reading the console may become the foreground now.
+        sched::wakeup(terminal::CONSOLE);
+        sched::exit_current(exit)
+    }
+
+    fn print_end(pid: u32, name: &str, how: core::fmt::Arguments, p: &sched::Process) {
+        println!(
+            "user: pid {pid} ({name}) {how} ({} ticks, {} in ring 3, {} switches, {} pages freed)",
+            p.ticks,
+            p.ring3_ticks,
+            p.switches,
+            p.frames()
+        );
     }
 
     /// The dispatcher's view of this room (see `Ring3Hooks`).
     pub const RING3_HOOKS: Ring3Hooks = Ring3Hooks { fault: kill, returning };
 
-    /// An exception the program caused: it is stopped, and `run` returns
-    /// `Exit::Killed`.
+    /// An exception the program caused: it ends, and no other process
+    /// notices.
     fn kill(frame: &mut TrapFrame) -> ! {
-        leave(Exit::Killed(frame.vector()))
+        end(Exit::Killed(frame.vector()))
     }
 
-    /// After an IRQ, on the way back to ring 3: a pending Ctrl-C ends the
-    /// program here, with the IRQ already acknowledged.
+    /// After an IRQ, on the way back to ring 3, with the IRQ acknowledged:
+    /// a pending Ctrl-C ends the program here, and the timer's request
+    /// for a switch is carried out.
     fn returning(_frame: &mut TrapFrame) {
-        if foreground::interrupt_pending() {
-            leave(Exit::Interrupted);
+        if sched::with_current(|p| p.interrupted) {
+            end(Exit::Interrupted);
         }
+        sched::preempt_point();
     }
 
-    /// Timer ticks that interrupted ring 3 (a user program running).
-    static USER_TICKS: AtomicU64 = AtomicU64::new(0);
-
-    /// Ticks counted while ring 3 ran.
-    pub fn user_ticks() -> u64 {
-        USER_TICKS.load(Ordering::Relaxed)
-    }
-
-    /// The IRQ 0 handler: counts the tick, and charges it to the program
-    /// if the timer interrupted ring 3.
-    pub fn on_timer_tick(frame: &mut TrapFrame) {
-        pit::count_tick();
-        if frame.ring() == 3 {
-            USER_TICKS.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// What the system calls reach: the program's memory (through checked
-    /// ranges only), the terminal and the console.
+    /// What the system calls reach: the current process's memory (through
+    /// checked ranges, page by page), the terminal, the scheduler, the
+    /// clocks.
     struct KernelServices;
 
-    impl syscall::Services for KernelServices {
-        fn copy_from_user(&mut self, from: UserRange, to: &mut [u8]) {
-            umem::copy_from_user(from, to);
+    impl KernelServices {
+        fn space<R>(f: impl FnOnce(&AddressSpace) -> Result<R, Fault>) -> Result<R, Fault> {
+            sched::with_current(|p| p.space.as_ref().map_or(Err(Fault), f))
+        }
+    }
+
+    impl Services for KernelServices {
+        fn copy_from_user(&mut self, from: UserRange, to: &mut [u8]) -> Result<(), Fault> {
+            Self::space(|s| s.read(&mut DirectMap, from.start(), to).map_err(|_| Fault))
         }
 
-        fn copy_to_user(&mut self, from: &[u8], to: UserRange) {
-            umem::copy_to_user(from, to);
+        fn copy_to_user(&mut self, from: &[u8], to: UserRange) -> Result<(), Fault> {
+            Self::space(|s| s.write(&mut DirectMap, to.start(), from).map_err(|_| Fault))
         }
 
-        /// The program is now the keyboard queue's consumer, instead of
-        /// the idle loop. A Ctrl-C while it waits ends the program.
+        /// Blocks until the terminal has input for this process. A Ctrl-C
+        /// while it waits ends the program.
         fn read_console(&mut self, buf: &mut [u8]) -> usize {
             match terminal::read(buf) {
                 Ok(n) => n,
-                Err(terminal::Interrupted) => leave(Exit::Interrupted),
+                Err(terminal::Interrupted) => end(Exit::Interrupted),
             }
         }
 
         fn write_console(&mut self, bytes: &[u8]) {
             console::write_bytes(bytes);
         }
+
+        fn pid(&mut self) -> u32 {
+            sched::current_pid()
+        }
+
+        /// The heap grows a page at a time, each page new and zeroed; it
+        /// may reach the stack's guard page and no further. A request it
+        /// cannot meet (out of range, out of memory) leaves the break
+        /// where it was, and the program sees the old value, as on Linux.
+        fn brk(&mut self, address: u32) -> u32 {
+            sched::with_current(|p| {
+                let memory = &mut DirectMap;
+                let Some(space) = p.space.as_mut() else { return 0 };
+                if address < p.heap_start || address > STACK_GUARD {
+                    return p.brk;
+                }
+                let (old_top, new_top) = (page_up(p.brk), page_up(address));
+                let mut page = old_top;
+                while page < new_top {
+                    if space.map_new(memory, page, Access::Write).is_err() {
+                        // Out of memory: give back what this call took.
+                        (old_top..page)
+                            .step_by(PAGE_SIZE as usize)
+                            .for_each(|q| space.unmap(memory, q));
+                        return p.brk;
+                    }
+                    page += PAGE_SIZE;
+                }
+                (new_top..old_top).step_by(PAGE_SIZE as usize).for_each(|q| space.unmap(memory, q));
+                p.brk = address;
+                p.brk
+            })
+        }
+
+        fn yield_cpu(&mut self) {
+            sched::schedule(Reason::Yield);
+        }
+
+        fn sleep(&mut self, nanoseconds: u64) {
+            let until = policy::wake_tick(pit::ticks(), nanoseconds, pit::tick_ns());
+            while pit::ticks() < until {
+                sched::sleep_until(until);
+                if sched::with_current(|p| p.interrupted) {
+                    end(Exit::Interrupted);
+                }
+            }
+        }
+
+        fn now(&mut self, clock: Clock) -> u64 {
+            match clock {
+                Clock::Monotonic => pit::uptime_ns(),
+                Clock::Realtime => rtc::boot_epoch_seconds() * 1_000_000_000 + pit::uptime_ns(),
+            }
+        }
+
+        /// Logged once per process and number, so that a student sees
+        /// what their program wanted.
+        fn unknown(&mut self, number: u32) {
+            sched::with_current(|p| {
+                let seen = &p.unknown_calls[..p.unknown_count];
+                if seen.contains(&number) || p.pid == 0 {
+                    return;
+                }
+                if p.unknown_count < p.unknown_calls.len() {
+                    p.unknown_calls[p.unknown_count] = number;
+                    p.unknown_count += 1;
+                }
+                println!(
+                    "user: pid {} ({}): unknown system call {number}, answered -ENOSYS",
+                    p.pid,
+                    p.name()
+                );
+            });
+        }
     }
 
     /// The `int 0x80` handler.
     pub fn on_syscall(frame: &mut TrapFrame) {
-        let from_program = frame.ring() == 3 && RUNNING.load(Ordering::Relaxed);
+        let from_program = frame.ring() == 3;
         match syscall::dispatch(frame.eax, frame.ebx, frame.ecx, frame.edx, &mut KernelServices) {
             Outcome::Return(value) => frame.eax = value as u32,
-            Outcome::Exit(status) if from_program => leave(Exit::Exited(status)),
+            Outcome::Exit(status) if from_program => end(Exit::Exited(status)),
             // exit from ring 0 (a test or benchmark) has no program to end.
             Outcome::Exit(_) => frame.eax = (-syscall::ENOSYS) as u32,
         }
-    }
-
-    /// Clears the user region and copies `image` from `file` into it.
-    fn load(file: &[u8], image: &elf::Image) {
-        let whole = |part: core::ops::Range<u32>| {
-            UserRange::new(part.start, part.len() as u32).expect("the user region is user memory")
-        };
-        umem::zero_user(whole(USER_STACK));
-        umem::zero_user(whole(USER_PROGRAM));
-        for segment in image.segments.iter().flatten() {
-            let from = segment.offset as usize;
-            let bytes = &file[from..from + segment.file_size as usize];
-            // elf::parse checked the placement; UserRange checks it again.
-            let to =
-                UserRange::new(segment.address, segment.file_size).expect("segment in user memory");
-            umem::copy_to_user(bytes, to);
+        if from_program {
+            if sched::with_current(|p| p.interrupted) {
+                end(Exit::Interrupted);
+            }
+            sched::preempt_point();
         }
-    }
-
-    /// Loads `file` (an ELF32 executable or a flat binary) and runs it in
-    /// ring 3 until it exits, faults or is interrupted.
-    pub fn run(file: &[u8]) -> Result<Exit, elf::Error> {
-        let image = elf::parse(file)?;
-        load(file, &image);
-        crate::println!(
-            "user: {} loaded, entry {:#010x}, stack top {:#010x}, ring 3 with IF=1 IOPL=0",
-            if image.elf { "ELF32 executable" } else { "flat binary" },
-            image.entry,
-            USER_END
-        );
-        RUNNING.store(true, Ordering::Relaxed);
-        foreground::set_foreground(true);
-        // SAFETY: the program is in the user region and the stack at its
-        // top; ring 3 can reach nothing else. The kernel state user_enter
-        // saves is restored by user_leave, the only way back.
-        let word = unsafe { user_enter(image.entry, USER_END) };
-        Ok(decode(word))
     }
 }

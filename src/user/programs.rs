@@ -2,8 +2,8 @@
 //!
 //! Each is a few instructions of ring-3 code written as a student would
 //! write a Linux i386 program: system calls through `int $0x80`, number in
-//! EAX, arguments in EBX, ECX, EDX. The kernel copies a program to the
-//! start of the user region, 0x00400000, and enters it at its first byte,
+//! EAX, arguments in EBX, ECX, EDX. Each is a flat binary: the kernel
+//! loads it at FLAT_BASE (0x00400000) and enters it at its first byte,
 //! so each program computes its data addresses as
 //! `label - start + USER_BASE`.
 //!
@@ -14,11 +14,12 @@
 //! `hello` and `echo` are well-behaved; every other program does one
 //! thing ring 3 must not be able to do, and must be stopped by the CPU.
 
+use super::layout::{FLAT_BASE, STACK_TOP};
 use super::syscall::{EBADF, EFAULT, ENOSYS, STDIN, STDOUT, SYS_EXIT, SYS_READ, SYS_WRITE};
-use crate::cpu::paging::{USER_END, USER_START};
+use crate::cpu::paging::KERNEL_BASE;
 
-/// An address inside the kernel's image: where linker.ld loads it.
-const KERNEL_ADDRESS: u32 = 0x0010_0000;
+/// An address inside the kernel's image: its first byte (linker.ld).
+const KERNEL_ADDRESS: u32 = KERNEL_BASE + 0x0010_0000;
 
 core::arch::global_asm!(
     r#"
@@ -193,8 +194,8 @@ hello_message_end:
     int $0x80
     end_program badpointers
 "#,
-    user_base = const USER_START,
-    user_end = const USER_END,
+    user_base = const FLAT_BASE,
+    user_end = const STACK_TOP,
     kernel_address = const KERNEL_ADDRESS,
     sys_exit = const SYS_EXIT,
     sys_read = const SYS_READ,

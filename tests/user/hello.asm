@@ -3,7 +3,7 @@
 ; the kernel loads:
 ;   nasm -f bin -o hello.bin hello.asm          flat binary at 0x00400000
 ;   nasm -f elf32 -o hello.o hello.asm
-;   ld -m elf_i386 -Ttext-segment=0x00400000 -e _start -o hello.elf hello.o
+;   ld -m elf_i386 -o hello.elf hello.o         ELF at ld's default 0x08048000
 ; A flat binary needs both `bits 32` (the CPU runs it in 32-bit protected
 ; mode; NASM's bin format assumes 16-bit code) and `org` (where it runs).
 ; System calls as on Linux: number in EAX, arguments in EBX, ECX, EDX.
