@@ -1,7 +1,7 @@
 # irqkernel: build, run and test the kernel. `make help` lists the targets.
 #
 # Every target that needs a tool installs it first through tests/setup.sh
-# (the pinned Rust nightly, QEMU, GRUB, Bochs), saying what it installs.
+# (the pinned Rust nightly, QEMU, GRUB, Bochs, GDB), saying what it installs.
 
 KERNEL    := build/kernel.elf
 CARGO_OUT := target/i686-kernel/release/kernel
@@ -22,6 +22,37 @@ endif
 
 QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
 
+# The kernel for GDB: cargo profile kdebug (Cargo.toml: no LTO, opt-level 0,
+# so locals are readable and `next` stays on the source line), built to its
+# own file; build/kernel.elf stays the release kernel.
+DEBUG_KERNEL := build/kernel-debug.elf
+DEBUG_OUT    := target/i686-kernel/kdebug/kernel
+# Which kernel make gdb and make debug boot: PROFILE=kdebug (the default)
+# or PROFILE=release (build/kernel.elf, optimised with LTO: locals are
+# often <optimized out> and `next` wanders into inlined library code).
+PROFILE   ?= kdebug
+ifeq ($(PROFILE),release)
+GDB_KERNEL := $(KERNEL)
+GDB_BUILD  := kernel
+else ifeq ($(PROFILE),kdebug)
+GDB_KERNEL := $(DEBUG_KERNEL)
+GDB_BUILD  := kernel-debug
+else
+GDB_BUILD  := bad-profile
+endif
+# make debug's GDB port (QEMU -gdb tcp::PORT).
+GDB_PORT  ?= 1234
+# QEMU's QMP socket under make gdb and make debug: GDB's `keypress` (and
+# gdb/qmp_keys.py) type into the guest through it while it runs.
+QMP_SOCK  := build/qmp.sock
+# make gdb: a QEMU window when $$DISPLAY is set, else no display at all
+# (GDB has the terminal; keys come from GDB's `keypress`).
+ifeq ($(DISPLAY),)
+GDB_DISPLAY := -display none
+else
+GDB_DISPLAY :=
+endif
+
 # The GRUB CD image (make iso), booted by make run-iso and make bochs.
 ISO       := build/os.iso
 # Which boot/grub.cfg menu entry the image boots, by its --id (the first
@@ -36,15 +67,18 @@ ifneq ($(INITRD),)
 INITRD_OPT := -initrd "$(INITRD)"
 endif
 
-.PHONY: all kernel iso run run-iso bochs debug test unit lint bench clean help \
-        setup-rust setup-qemu setup-grub setup-bochs setup-user user-programs
+.PHONY: all kernel kernel-debug bad-profile iso run run-iso bochs debug gdb test unit lint bench clean help \
+        setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
 
 help:
 	@echo "make            build the release kernel at $(KERNEL)"
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
-	@echo "make debug      like run, but QEMU waits for GDB on localhost:1234"
+	@echo "make gdb        GDB with QEMU paused under it, on the debug kernel $(DEBUG_KERNEL) (README: Debugging with GDB)"
+	@echo "make debug      QEMU paused, waiting for GDB on localhost:$(GDB_PORT); its monitor in this terminal"
+	@echo "make gdb PROFILE=release   the same on the release kernel $(KERNEL) (also make debug)"
+	@echo "make kernel-debug   build only the debug kernel (cargo profile kdebug: no LTO, opt-level 0)"
 	@echo "make iso        a GRUB CD image of the kernel at $(ISO) (ENTRY=ID picks a menu entry of boot/grub.cfg:"
 	@echo "                $$(boot/mkiso.sh --list))"
 	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
@@ -72,6 +106,9 @@ setup-bochs:
 setup-user:
 	@tests/setup.sh user
 
+setup-gdb:
+	@tests/setup.sh gdb
+
 # The example user program, in both forms the kernel loads. setup-user is
 # order-only (after the |): it must run first, but, being phony, it must
 # not make the programs out of date on every make test.
@@ -95,6 +132,16 @@ kernel: setup-rust
 
 $(KERNEL): kernel
 
+# The kernel for GDB (see DEBUG_KERNEL above). make and make test never
+# build it (the gdb stage of make test does, through this target).
+kernel-debug: setup-rust
+	cargo kbuild --profile kdebug
+	@mkdir -p build
+	cp $(DEBUG_OUT) $(DEBUG_KERNEL)
+
+bad-profile:
+	@echo "make: PROFILE=$(PROFILE): use PROFILE=kdebug (the default) or PROFILE=release"; exit 2
+
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
 iso: kernel build/hello.bin setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
@@ -113,9 +160,29 @@ bochs: iso setup-bochs
 	@sleep 1
 	python3 boot/bochs.py
 
-debug: kernel setup-qemu
-	@echo "QEMU waits for GDB: gdb $(KERNEL) -ex 'target remote localhost:1234'"
-	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT) -s -S
+# Two terminals: QEMU here, paused, with its monitor on this terminal (no
+# curses screen to wipe the hint); GDB in another. Keys: the QEMU window if
+# there is one, `sendkey a` at the (qemu) prompt, or `keypress a` in GDB.
+debug: $(GDB_BUILD) setup-qemu
+	@rm -f $(QMP_SOCK)
+	@echo "QEMU is paused, waiting for GDB on localhost:$(GDB_PORT); COM1 -> com1.out. In another terminal, here:"
+	@echo "    gdb -x gdb/kernel.gdb -ex 'target remote localhost:$(GDB_PORT)' $(GDB_KERNEL)"
+	@echo "Keys: keypress a in GDB (it continues and types); or, while the guest runs, sendkey a at the"
+	@echo "(qemu) prompt below, or in the QEMU window if one opened. Quit QEMU: quit at the (qemu) prompt."
+	$(QEMU) $(QEMU_BASE) $(GDB_DISPLAY) -monitor stdio -qmp unix:$(QMP_SOCK),server=on,wait=off \
+		-kernel $(GDB_KERNEL) -append "$(ARGS)" $(INITRD_OPT) -gdb tcp::$(GDB_PORT) -S
+
+# One terminal: GDB starts QEMU itself, paused, through a pipe (-gdb stdio),
+# so no port is needed and QEMU ends when GDB does. gdb/kernel.gdb brings
+# the settings and the commands vbreak, trapframe, idt-gate, pic-state and
+# keypress.
+gdb: $(GDB_BUILD) setup-qemu setup-gdb
+	@rm -f $(QMP_SOCK)
+	@echo "GDB runs QEMU, paused at the reset vector, on $(GDB_KERNEL); COM1 -> com1.out."
+	@echo "Keys: keypress a (continues and types); quit ends GDB and QEMU. README: Debugging with GDB."
+	gdb -q -x gdb/kernel.gdb \
+		-ex 'target remote | exec $(QEMU) $(QEMU_BASE) $(GDB_DISPLAY) -qmp unix:$(QMP_SOCK),server=on,wait=off -gdb stdio -S -kernel $(GDB_KERNEL) -append "$(ARGS)" $(INITRD_OPT)' \
+		$(GDB_KERNEL)
 
 unit: setup-rust
 	cargo test --lib
@@ -129,7 +196,7 @@ lint: setup-rust
 	cargo fmt --check
 	python3 tests/layers.py
 
-test: kernel iso user-programs setup-qemu setup-bochs
+test: kernel iso user-programs setup-qemu setup-bochs setup-gdb
 	python3 tests/run.py
 
 clean:

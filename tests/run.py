@@ -19,6 +19,8 @@ Stages (all by default; name some to run only those):
             tmux into its terminal display (tests/emulators.py)
   bench     make bench's mode once, short (bench=quick): every line of the
             report present and well-formed; timings are never asserted
+  gdb       the README's GDB recipe in batch mode on the debug kernel: vbreak
+            0x21, a key, the frame, on_irq's scancode, bt (tests/gdb_stage.py)
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails. A wait stops early when the kernel can print
@@ -38,6 +40,7 @@ import traceback
 from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
+from gdb_stage import stage_gdb
 from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
 from user_stage import stage_user
 
@@ -180,7 +183,7 @@ def stage_badinput(r):
 
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
           "faults": stage_faults, "user": stage_user, "iso": stage_iso, "bochs": stage_bochs,
-          "bench": stage_bench}
+          "bench": stage_bench, "gdb": stage_gdb}
 
 
 def main(argv):

@@ -6,6 +6,8 @@
 #   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
 #   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, tmux
 #                          (the tests drive Bochs through it) and python3 (boot/bochs.py)
+#   tests/setup.sh gdb     GDB (Debian package gdb, with its Python: gdb/kernel.py) and
+#                          python3 (gdb/qmp_keys.py), for make gdb and make test's gdb stage
 # Each part checks first and does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,12 +82,19 @@ setup_bochs() {
          python3 python3
 }
 
+setup_gdb() {
+    need gdb gdb \
+         python3 python3
+    gdb -nx -batch -ex 'python import gdb' >/dev/null 2>&1 \
+        || die "this gdb has no Python: gdb/kernel.py needs it (Debian's gdb package has it)"
+}
+
 setup_user() {
     need nasm nasm \
          binutils ld
 }
 
-[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user ..."
+[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user|gdb ..."
 for part in "$@"; do
     case "$part" in
         rust) setup_rust ;;
@@ -93,6 +102,7 @@ for part in "$@"; do
         grub) setup_grub ;;
         bochs) setup_bochs ;;
         user) setup_user ;;
-        *) die "unknown part '$part' (rust, qemu, grub, bochs, user)" ;;
+        gdb) setup_gdb ;;
+        *) die "unknown part '$part' (rust, qemu, grub, bochs, user, gdb)" ;;
     esac
 done

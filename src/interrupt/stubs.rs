@@ -52,6 +52,30 @@
 //! across the call so the alignment can be undone. No `sti` here: IF stays
 //! as the interrupt gate left it (clear), and `iretd` restores the
 //! interrupted EFLAGS.
+//!
+//! ## Unwind information for GDB
+//!
+//! The stubs and `isr_common` carry CFI directives (`.cfi_*`), which emit
+//! no instructions, only `.debug_frame` records, so that a debugger's
+//! `bt` crosses the interrupt boundary instead of guessing: past
+//! `isr_common` it shows the interrupted function, then its callers. The
+//! "caller" of an entry stub is the interrupted code, whose EIP, CS and
+//! EFLAGS the CPU pushed. The CFA (the address the records count from) is
+//! the word above EFLAGS, that is, the interrupted ESP on an entry from
+//! ring 0; EIP is at CFA-12, CS at CFA-8, EFLAGS at CFA-4, and the
+//! registers `pushad` saved below them. The interrupted ESP is given by a
+//! DWARF expression: the CFA from ring 0, the word at the CFA (the user
+//! ESP the CPU pushed) from ring 3. `double_fault_entry` is marked
+//! outermost (the CPU got there by a task switch: there is no caller).
+//!
+//! `.cfi_signal_frame` says that the saved EIP is where to resume, not a
+//! return address, but LLVM's assembler writes that mark only into
+//! `.eh_frame` (which linker.ld discards), not into `.debug_frame`. So
+//! GDB looks the interrupted code up at EIP-1, as for a call: when the
+//! interrupt hit the first instruction of a function, or the `ret` after
+//! `sti; pop ebp` (`cpu::enable_interrupts`), the frames above the
+//! interrupted one can be off by one function. `trapframe` (gdb/) always
+//! shows the true EIP.
 
 use super::frame::{OFFSET_DS, OFFSET_ES};
 use super::vectors::{ERROR_CODE_MASK, NUM_VECTORS};
@@ -63,14 +87,66 @@ const _: () = assert!(OFFSET_ES == 0 && OFFSET_DS == 4);
 
 core::arch::global_asm!(
     r#"
+    /* Unwind records go to .debug_frame, which GDB reads (linker.ld
+     * discards .eh_frame). DWARF register numbers: 0 EAX, 1 ECX, 2 EDX,
+     * 3 EBX, 4 ESP, 5 EBP, 6 ESI, 7 EDI, 8 EIP, 9 EFLAGS, 41 CS. */
+    .cfi_sections .debug_frame
+
+    /* Where the CPU's words are, relative to the CFA (the word above
+     * EFLAGS): EIP at CFA-12, CS at CFA-8, EFLAGS at CFA-4; and the
+     * interrupted ESP: CS.RPL == 0 ? CFA : [CFA] (the user ESP), as the
+     * expression DW_OP_dup; lit8; minus; deref; lit3; and;
+     * bra +3; skip +1; deref. The two .cfi_escape lines are one record:
+     * DW_CFA_val_expression (0x16), register 4 (ESP), 13 bytes. */
+    .macro cfi_interrupted_state
+    .cfi_signal_frame
+    .cfi_offset 8, -12
+    .cfi_offset 41, -8
+    .cfi_offset 9, -4
+    .cfi_escape 0x16, 4, 13, 0x12, 0x38, 0x1c, 0x06, 0x33, 0x1a
+    .cfi_escape 0x28, 0x03, 0x00, 0x2f, 0x01, 0x00, 0x06
+    .endm
+
+    /* Where pushad put the interrupted general registers (CFA-24 EAX ...
+     * CFA-52 EDI; its ESP word is not restored by popad). */
+    .macro cfi_pushad_saved
+    .cfi_offset 0, -24
+    .cfi_offset 1, -28
+    .cfi_offset 2, -32
+    .cfi_offset 3, -36
+    .cfi_offset 5, -44
+    .cfi_offset 6, -48
+    .cfi_offset 7, -52
+    .endm
+
+    /* After popad: the general registers hold the interrupted values. */
+    .macro cfi_popad_restored
+    .cfi_adjust_cfa_offset -32
+    .cfi_same_value 0
+    .cfi_same_value 1
+    .cfi_same_value 2
+    .cfi_same_value 3
+    .cfi_same_value 5
+    .cfi_same_value 6
+    .cfi_same_value 7
+    .endm
+
     .section .text.hot.isr_common, "ax"
     .global isr_common
 isr_common:
+    /* Entered from a stub: ESP -> vector, error code, EIP, CS, EFLAGS. */
+    .cfi_startproc simple
+    .cfi_def_cfa 4, 20
+    cfi_interrupted_state
     pushad
+    .cfi_adjust_cfa_offset 32
+    cfi_pushad_saved
     mov eax, ds
     push eax
+    .cfi_adjust_cfa_offset 4
     mov ecx, es
     push ecx
+    .cfi_adjust_cfa_offset 4
     cld
     /* One test for both: (DS ^ KERNEL_DATA) | (ES ^ KERNEL_DATA) == 0.
      * (A segment register moved to a 32-bit register is zero-extended.) */
@@ -80,38 +156,54 @@ isr_common:
     jnz 5f
 2:
     mov esi, esp
+    /* ESI holds the frame's address until the call returns. */
+    .cfi_def_cfa_register 6
     and esp, -16
     sub esp, 12
     push esi
     call trap_dispatch
     mov esp, esi
+    .cfi_def_cfa_register 4
     /* The saved DS and ES, as the handler left them in the frame. EAX,
      * ECX, EDX are free here: popad reloads them. */
     pop ecx
+    .cfi_adjust_cfa_offset -4
     pop eax
+    .cfi_adjust_cfa_offset -4
     mov edx, ecx
     xor edx, {kernel_data}
     xor eax, {kernel_data}
     or edx, eax
     jnz 6f
     popad
+    cfi_popad_restored
     add esp, 8
+    .cfi_adjust_cfa_offset -8
     iretd
 
     /* Out of line: entered with a foreign DS or ES (from ring 3). */
 5:
+    /* The unwind state as before 2: (the text above ends in another). */
+    .cfi_def_cfa 4, 60
+    cfi_pushad_saved
     mov eax, {kernel_data}
     mov ds, eax
     mov es, eax
     jmp 2b
     /* Out of line: restore the foreign DS and ES (EAX was XORed above). */
 6:
+    /* The unwind state as before `jnz 6f`. */
+    .cfi_def_cfa 4, 52
+    cfi_pushad_saved
     mov es, ecx
     xor eax, {kernel_data}
     mov ds, eax
     popad
+    cfi_popad_restored
     add esp, 8
+    .cfi_adjust_cfa_offset -8
     iretd
+    .cfi_endproc
 
     /* The 256 per-vector stubs. Each pushes a dummy error code unless the
      * CPU pushes one for this vector (ERROR_CODE_MASK, built from
@@ -125,14 +217,25 @@ isr_stub_table:
 
     /* The two stub shapes, as in the NASM originals. */
     .macro isr_errcode vector
+    .cfi_startproc simple
+    .cfi_def_cfa 4, 16       /* ESP -> error code, EIP, CS, EFLAGS */
+    cfi_interrupted_state
     push \vector            /* the CPU already pushed the error code */
+    .cfi_adjust_cfa_offset 4
     jmp isr_common
+    .cfi_endproc
     .endm
 
     .macro isr_noerrcode vector
+    .cfi_startproc simple
+    .cfi_def_cfa 4, 12       /* ESP -> EIP, CS, EFLAGS */
+    cfi_interrupted_state
     push 0                  /* dummy error code: keep one frame layout */
+    .cfi_adjust_cfa_offset 4
     push \vector
+    .cfi_adjust_cfa_offset 4
     jmp isr_common
+    .cfi_endproc
     .endm
 
     /* 4-byte aligned, so that all 256 stubs (at most 12 bytes each) and
@@ -161,10 +264,14 @@ isr_stub_table:
     .section .text.double_fault_entry, "ax"
     .global double_fault_entry
 double_fault_entry:
+    .cfi_startproc simple
+    .cfi_def_cfa 4, 0
+    .cfi_undefined 8         /* outermost: a debugger's bt stops here */
     cld
     and esp, -16
     call double_fault_task
     ud2
+    .cfi_endproc
 "#,
     kernel_data = const KERNEL_DATA as u32,
     error_code_mask = const ERROR_CODE_MASK as u64,
