@@ -86,6 +86,7 @@ help:
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
+	@echo "make user-programs   those and the test programs build/user/* (tests/user/*.c, gcc -m32)"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
@@ -122,7 +123,17 @@ build/hello.elf: tests/user/hello.asm | setup-user
 	nasm -f elf32 -o build/hello.o $<
 	ld -m elf_i386 -o $@ build/hello.o
 
-user-programs: build/hello.bin build/hello.elf
+# The test programs (tests/user/*.c): freestanding Linux i386 programs,
+# built the ordinary way, that run unchanged on the kernel and on Linux.
+USER_C     := $(wildcard tests/user/*.c)
+USER_TESTS := $(patsubst tests/user/%.c,build/user/%,$(USER_C))
+USER_CFLAGS := -m32 -static -nostdlib -ffreestanding -O2 -fno-stack-protector -Wall -Wno-unused-parameter
+
+build/user/%: tests/user/%.c tests/user/linux.h | setup-user
+	@mkdir -p build/user
+	gcc $(USER_CFLAGS) -o $@ $<
+
+user-programs: build/hello.bin build/hello.elf $(USER_TESTS)
 
 # Cargo decides what is out of date; this rule always asks it.
 kernel: setup-rust
@@ -143,7 +154,7 @@ bad-profile:
 	@echo "make: PROFILE=$(PROFILE): use PROFILE=kdebug (the default) or PROFILE=release"; exit 2
 
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
-iso: kernel build/hello.bin setup-grub
+iso: kernel build/hello.bin build/user/count setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
 
 run: kernel setup-qemu

@@ -29,8 +29,9 @@ tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/boot/grub" "$(dirname "$iso")"
 cp "$kernel" "$tree/boot/kernel.elf"
-# The example user program, for the menu entry that loads it as a module.
+# The user programs the menu entries load as modules (hello, two).
 if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
+if [ -f build/user/count ]; then cp build/user/count "$tree/boot/count"; fi
 {
     if [ -n "$entry" ]; then echo "set default=$entry"; fi
     cat boot/grub.cfg

@@ -35,6 +35,30 @@ def selftest_iso():
     return SELFTEST_ISO
 
 
+def two_iso():
+    """build/os.iso's twin that boots the `two` entry (two programs with
+    arguments, sched=trace); built once per build/os.iso."""
+    path = os.path.join(OUT, "two.iso")
+    if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(ISO):
+        subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), path, "two"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def check_two_programs(r, label, machine):
+    """The `two` entry: GRUB's two module lines with arguments become two
+    processes, interleaved by the timer, and every frame comes back."""
+    ok = machine.wait_for(lambda out: "user: every program has ended;" in out, 120)
+    out = machine.output()
+    names = [m.group(1) for m in re.finditer(r"^([ab]) \d$", out, re.M)]
+    r.check("%s: GRUB's two `module` lines with arguments start two processes, interleaved by the "
+            "timer (quantum switches traced), and every frame comes back" % label,
+            ok and sorted(names) == list("aaaabbbb") and names != sorted(names)
+            and re.search(r"^sched: tick \d+: pid 1 \(count\) -> pid 2 \(count\), quantum$", out, re.M)
+            is not None and "frames free, as before they started" in out,
+            "order: %s\n%s" % ("".join(names), machine.diagnosis()))
+
+
 def check_grub_boot(r, label, out, diagnosis):
     """What every GRUB boot must show: GRUB as the loader, and the kernel
     replacing GRUB's selectors (CS 0x10, DS 0x18) with its own."""
@@ -87,6 +111,12 @@ def stage_iso(r):
         r.check("iso: GRUB's `module` line hands a NASM program to the kernel, which runs it in ring 3",
                 q.wait_for(lambda out: "hello from a NASM module\n" in out
                            and re.search(r"^user: pid 1 \(hello\.bin\) exit 0 ", out, re.M), 60), q.diagnosis())
+    finally:
+        q.stop()
+
+    q = Qemu("iso-two", iso=two_iso())
+    try:
+        check_two_programs(r, "iso", q)
     finally:
         q.stop()
 
@@ -244,5 +274,12 @@ def stage_bochs(r):
         r.check("bochs: no panic or error in Bochs' log during the selftests but the provoked #GP",
                 not problems,
                 "".join(problems[-10:]) + b.diagnosis())
+    finally:
+        b.stop()
+
+    # Processes on Bochs' own PIT, PIC and MMU: the GRUB entry with two programs.
+    b = Bochs("bochs-two", two_iso())
+    try:
+        check_two_programs(r, "bochs", b)
     finally:
         b.stop()

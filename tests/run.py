@@ -14,6 +14,10 @@ Stages (all by default; name some to run only those):
             keys, a machine without COM1 (tests/faults_stage.py)
   user      ring-3 programs and int 0x80: hello, echo, every hostile
             program, bad pointers, NASM modules (tests/user_stage.py)
+  processes several Linux i386 test programs at once (tests/user/*.c):
+            round robin and coop, separate data, a crash that dies
+            alone, nanosleep, blocking read, argv, F11, bad input
+            (tests/process_stage.py); the host runs them as the oracle
   iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
             tmux into its terminal display (tests/emulators.py)
@@ -41,6 +45,7 @@ from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
 from gdb_stage import stage_gdb
+from process_stage import stage_processes
 from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
 from user_stage import stage_user
 
@@ -182,7 +187,7 @@ def stage_badinput(r):
 
 
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults, "user": stage_user, "iso": stage_iso, "bochs": stage_bochs,
+          "faults": stage_faults, "user": stage_user, "processes": stage_processes, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb}
 
 

@@ -4,6 +4,7 @@
 #                          clippy and rustfmt (make test's lint stage)
 #   tests/setup.sh qemu    qemu-system-i386 (Debian package qemu-system-x86)
 #   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
+#   tests/setup.sh user    NASM, GNU ld and gcc -m32 for the user programs
 #   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, tmux
 #                          (the tests drive Bochs through it) and python3 (boot/bochs.py)
 #   tests/setup.sh gdb     GDB (Debian package gdb, with its Python: gdb/kernel.py) and
@@ -90,8 +91,14 @@ setup_gdb() {
 }
 
 setup_user() {
+    # gcc-multilib: gcc -m32 (the test programs in tests/user/ are built
+    # the ordinary Linux i386 way, and also run on this host as the oracle).
     need nasm nasm \
-         binutils ld
+         binutils ld \
+         gcc gcc
+    if ! echo 'int main(void) { return 0; }' | gcc -m32 -static -x c -o /dev/null - 2>/dev/null; then
+        apt_install gcc-multilib
+    fi
 }
 
 [ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user|gdb ..."

@@ -8,7 +8,8 @@
 //! later with interrupts enabled. One decision is made here, because it
 //! cannot wait in the queue: Ctrl-C while a program runs is not queued
 //! but sent to the foreground process (the oldest one alive), which ends
-//! at its next safe point.
+//! at its next safe point; F12 and F11 print the interrupt counters and
+//! the process table at once, whoever runs.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
@@ -16,7 +17,7 @@ use spin::Mutex;
 use super::keys::{Decoder, Key};
 use super::ring::Ring;
 use crate::dev::i8042;
-use crate::interrupt::TrapFrame;
+use crate::interrupt::{report, TrapFrame};
 use crate::sched::{self, Channel};
 
 /// The channel a process waiting for keys sleeps on; IRQ 1 wakes it.
@@ -35,10 +36,28 @@ static DECODER: Mutex<Decoder> = Mutex::new(Decoder::new());
 /// The key that stops the foreground program.
 pub const INTERRUPT_KEY: Key = Key::Char('\u{3}');
 
+/// The key that prints the interrupt counters instead of being queued.
+pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
+/// The key that prints the process table.
+pub const PROCESSES_KEY: Key = Key::Named(pc_keyboard::KeyCode::F11);
+
 /// The IRQ 1 handler.
 pub fn on_irq(_frame: &mut TrapFrame) {
     let scancode = i8042::read_data();
     let Some(key) = DECODER.lock().feed(scancode) else { return };
+    // F12 and F11 ask the kernel, not a program, to show something; like
+    // Linux's SysRq keys they are acted on here, at once, so that they
+    // work while a busy program has the CPU.
+    if key == COUNTERS_KEY || key == PROCESSES_KEY {
+        let out = |args: core::fmt::Arguments| crate::console::_print(args);
+        crate::console::start_line();
+        if key == COUNTERS_KEY {
+            report::print_counts(&out);
+        } else {
+            sched::print_table(&out);
+        }
+        return;
+    }
     if key == INTERRUPT_KEY {
         let foreground = sched::foreground_pid();
         if foreground != 0 {

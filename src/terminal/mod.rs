@@ -4,8 +4,9 @@
 //! handler (`keyboard`) only decodes (`keys`) and queues (`ring`); this
 //! module decides what a queued key does. When no program runs, the
 //! kernel echoes it (`echo_pending`, called from the idle loop): a
-//! character as itself, F12 as the interrupt counters, F11 as the process
-//! table, anything else by name. When programs run, the keys go to the
+//! character as itself, anything else by name. (F12, the interrupt
+//! counters, and F11, the process table, never reach the queue: the
+//! keyboard handler acts on them at once.) When programs run, the keys go to the
 //! foreground process, the oldest one alive (lowest pid): its `read`
 //! takes them. Any other process that reads waits, blocked, until it is
 //! the foreground one (until the older ones have ended). Ctrl-C ends the
@@ -31,14 +32,8 @@ pub use self::hw::*;
 #[cfg(target_os = "none")]
 mod hw {
     use super::keyboard::{dropped, CONSOLE, KEYS};
-    use super::keys::{self, Echo, Key};
-    use crate::interrupt::report;
+    use super::keys::{self, Echo};
     use crate::{console, print, println, sched};
-
-    /// The key that prints the interrupt counters instead of being echoed.
-    pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
-    /// The key that prints the process table.
-    pub const PROCESSES_KEY: Key = Key::Named(pc_keyboard::KeyCode::F11);
 
     /// Echoes every queued key, then reports keys dropped since the last
     /// call. Runs in the idle loop with interrupts enabled.
@@ -47,12 +42,6 @@ mod hw {
             if let Some((bytes, len)) = keys::plain_echo(key) {
                 // The common case, a character: its bytes, no formatting.
                 console::write_bytes(&bytes[..len]);
-            } else if key == COUNTERS_KEY {
-                println!();
-                report::print_counts(&|args| console::_print(args));
-            } else if key == PROCESSES_KEY {
-                println!();
-                sched::print_table(&|args| console::_print(args));
             } else {
                 print!("{}", Echo(key));
             }
