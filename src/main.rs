@@ -267,6 +267,7 @@ fn idle(boot_free: usize) -> ! {
             continue;
         }
         sched::reap();
+        terminal::show_requested();
         let alive = sched::processes_alive();
         if programs_ran && alive == 0 {
             programs_ran = false;

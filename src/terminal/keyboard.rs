@@ -8,16 +8,16 @@
 //! later with interrupts enabled. One decision is made here, because it
 //! cannot wait in the queue: Ctrl-C while a program runs is not queued
 //! but sent to the foreground process (the oldest one alive), which ends
-//! at its next safe point; F12 and F11 print the interrupt counters and
-//! the process table at once, whoever runs.
+//! at its next safe point; F12 and F11 are recorded as requests to print
+//! the interrupt counters and the process table at the next safe point.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use spin::Mutex;
 
 use super::keys::{Decoder, Key};
 use super::ring::Ring;
 use crate::dev::i8042;
-use crate::interrupt::{report, TrapFrame};
+use crate::interrupt::TrapFrame;
 use crate::sched::{self, Channel};
 
 /// The channel a process waiting for keys sleeps on; IRQ 1 wakes it.
@@ -45,17 +45,17 @@ pub const PROCESSES_KEY: Key = Key::Named(pc_keyboard::KeyCode::F11);
 pub fn on_irq(_frame: &mut TrapFrame) {
     let scancode = i8042::read_data();
     let Some(key) = DECODER.lock().feed(scancode) else { return };
-    // F12 and F11 ask the kernel, not a program, to show something; like
-    // Linux's SysRq keys they are acted on here, at once, so that they
-    // work while a busy program has the CPU.
-    if key == COUNTERS_KEY || key == PROCESSES_KEY {
-        let out = |args: core::fmt::Arguments| crate::console::_print(args);
-        crate::console::start_line();
-        if key == COUNTERS_KEY {
-            report::print_counts(&out);
-        } else {
-            sched::print_table(&out);
-        }
+    // F12 and F11 ask the kernel, not a program, to show something. They
+    // are not queued (the queue may belong to a program that never reads
+    // it); the request is recorded here, and the printing, which is slow,
+    // is done at the next safe point: the idle loop, or the way back to
+    // ring 3 (`terminal::show_requested`), like Ctrl-C.
+    if key == COUNTERS_KEY {
+        REQUESTS.fetch_or(SHOW_COUNTERS, Ordering::Relaxed);
+        return;
+    }
+    if key == PROCESSES_KEY {
+        REQUESTS.fetch_or(SHOW_PROCESSES, Ordering::Relaxed);
         return;
     }
     if key == INTERRUPT_KEY {
@@ -70,6 +70,16 @@ pub fn on_irq(_frame: &mut TrapFrame) {
     }
     // A process waiting in `read` can take it now.
     sched::wakeup(CONSOLE);
+}
+
+/// What F12 and F11 asked to be shown, not shown yet (bits below).
+static REQUESTS: AtomicU8 = AtomicU8::new(0);
+pub const SHOW_COUNTERS: u8 = 1 << 0;
+pub const SHOW_PROCESSES: u8 = 1 << 1;
+
+/// Takes the pending show requests (SHOW_* bits), clearing them.
+pub fn take_requests() -> u8 {
+    REQUESTS.swap(0, Ordering::Relaxed)
 }
 
 /// Keys lost to a full queue since boot.

@@ -6,7 +6,8 @@
 //! kernel echoes it (`echo_pending`, called from the idle loop): a
 //! character as itself, anything else by name. (F12, the interrupt
 //! counters, and F11, the process table, never reach the queue: the
-//! keyboard handler acts on them at once.) When programs run, the keys go to the
+//! keyboard handler records them and `show_requested` prints them at the
+//! next safe point.) When programs run, the keys go to the
 //! foreground process, the oldest one alive (lowest pid): its `read`
 //! takes them. Any other process that reads waits, blocked, until it is
 //! the foreground one (until the older ones have ended). Ctrl-C ends the
@@ -31,9 +32,29 @@ pub use self::hw::*;
 
 #[cfg(target_os = "none")]
 mod hw {
-    use super::keyboard::{dropped, CONSOLE, KEYS};
+    use super::keyboard::{self, dropped, CONSOLE, KEYS};
     use super::keys::{self, Echo};
+    use crate::interrupt::report;
     use crate::{console, print, println, sched};
+
+    /// Prints what F12 (the interrupt counters) and F11 (the process
+    /// table) asked for since the last call. Called at the safe points:
+    /// the idle loop, and on the way back to ring 3 (src/user/mod.rs), so
+    /// that they work while a busy program has the CPU.
+    pub fn show_requested() {
+        let requests = keyboard::take_requests();
+        if requests == 0 {
+            return;
+        }
+        let out = |args: core::fmt::Arguments| console::_print(args);
+        console::start_line();
+        if requests & keyboard::SHOW_COUNTERS != 0 {
+            report::print_counts(&out);
+        }
+        if requests & keyboard::SHOW_PROCESSES != 0 {
+            sched::print_table(&out);
+        }
+    }
 
     /// Echoes every queued key, then reports keys dropped since the last
     /// call. Runs in the idle loop with interrupts enabled.

@@ -215,13 +215,21 @@ mod hw {
         end(Exit::Killed(frame.vector()))
     }
 
-    /// After an IRQ, on the way back to ring 3, with the IRQ acknowledged:
-    /// a pending Ctrl-C ends the program here, and the timer's request
-    /// for a switch is carried out.
+    /// After an IRQ, on the way back to ring 3, with the IRQ acknowledged.
     fn returning(_frame: &mut TrapFrame) {
+        back_to_ring3();
+    }
+
+    /// What waits for the moment the kernel is about to return to ring 3
+    /// (after an IRQ, or a system call), when nothing is half done: a
+    /// pending Ctrl-C ends the program, F11/F12 output is printed, and
+    /// the timer's request for a switch is carried out. This is where
+    /// Unix delivers signals.
+    fn back_to_ring3() {
         if sched::with_current(|p| p.interrupted) {
             end(Exit::Interrupted);
         }
+        terminal::show_requested();
         sched::preempt_point();
     }
 
@@ -343,10 +351,7 @@ mod hw {
             Outcome::Exit(_) => frame.eax = (-syscall::ENOSYS) as u32,
         }
         if from_program {
-            if sched::with_current(|p| p.interrupted) {
-                end(Exit::Interrupted);
-            }
-            sched::preempt_point();
+            back_to_ring3();
         }
     }
 }
