@@ -55,7 +55,7 @@ def stage_user(r):
 
     q = Qemu("user-echo", append="init=echo")
     try:
-        q.wait_for(started(q.name.split("-")[1]), 30)
+        q.wait_for(started("echo"), 30)
         q.type("Hi there\n")
         q.sendkeys(["up"])
         ok = q.wait_for(lambda out: "Hi there\n\x1b[A" in out, 20)
@@ -70,7 +70,7 @@ def stage_user(r):
 
     q = Qemu("user-spin", append="init=spin")
     try:
-        q.wait_for(started(q.name.split("-")[1]), 30)
+        q.wait_for(started("spin"), 30)
         # Let it compute long enough for timer ticks to land in ring 3.
         q.wait_for(lambda out: False, 1)
         # An NMI is no fault of the program's: reported, and the program
@@ -92,7 +92,7 @@ def stage_user(r):
 
     q = Qemu("user-echo-ctrlc", append="init=echo")
     try:
-        q.wait_for(started(q.name.split("-")[1]), 30)
+        q.wait_for(started("echo"), 30)
         q.sendkeys(["ctrl-c"])
         ok = q.wait_for(ended("echo", "killed by Ctrl-C"), 20)
         r.check("user: Ctrl-C also stops a program blocked in read()", ok and echo_after(q), q.diagnosis())

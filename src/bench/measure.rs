@@ -30,8 +30,9 @@
 //!   the screen); the clock stops. It is shown next to the sum of its
 //!   unavoidable parts: floor + in 0x60 + EOI + one LSR poll + one UART
 //!   data write;
-//! - syscall: a ring-3 program (src/bench/stubs.rs, run with `user::run`
-//!   like any program) times its own loops with RDTSC: `int 0x80` with an
+//! - syscall: a ring-3 program (src/bench/stubs.rs, started as a process
+//!   like any program, its memory read by `sched::collect` before it is
+//!   freed) times its own loops with RDTSC: `int 0x80` with an
 //!   unknown number (-ENOSYS back) and a 1-byte `write` to stdout, next
 //!   to the ring-3 floor, `int` from ring 3 to an `iretd`-only gate with
 //!   DPL 3, which shows what the ring change alone costs;
@@ -408,7 +409,7 @@ fn measure_from_ring3(n: u32, what: UserRow) -> Result<Summary, Failure> {
     let result = measure(n, |n| {
         let block = UserBench { iterations: n, ..params };
         // SAFETY: data_at + size_of::<UserBench>() <= copy.len(): the
-        // block is the program's last bytes (bench_stubs.rs).
+        // block is the program's last bytes (src/bench/stubs.rs).
         unsafe { copy.as_mut_ptr().add(data_at).cast::<UserBench>().write_unaligned(block) };
         let pid = user::start(copy, &["bench"])
             .map_err(|_| "syscall: cannot start the ring-3 program")?;

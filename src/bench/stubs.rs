@@ -8,8 +8,8 @@
 //! - `bench_irq1_min` is the least an IRQ 1 handler can do: read the
 //!   byte from port 0x60, send the EOI, count, `iretd`. Delivered by a real
 //!   IRQ, it shows what the PIC's delivery costs beyond `int n`.
-//! - `bench_user_syscalls` is a ring-3 program (copied to the user region
-//!   and entered by `user::run`, like the built-in programs of
+//! - `bench_user_syscalls` is a ring-3 program (a flat binary started as
+//!   a process by `user::start`, like the built-in programs of
 //!   src/user/programs.rs): it times, with its own RDTSCs, the empty loop and
 //!   then the same loop around `int 0x80` (or `int` to the ring-3 floor
 //!   gate), the parameters and the four TSC readings in a data block at

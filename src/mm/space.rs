@@ -185,7 +185,18 @@ impl AddressSpace {
         address: u32,
         data: &[u8],
     ) -> Result<(), BadAddress> {
-        self.check(memory, address, data.len(), Access::Write)?;
+        self.copy_in(memory, address, data, Access::Write)
+    }
+
+    /// Copies `data` to `address` if every page may be used for `access`.
+    fn copy_in(
+        &self,
+        memory: &mut impl PhysMemory,
+        address: u32,
+        data: &[u8],
+        access: Access,
+    ) -> Result<(), BadAddress> {
+        self.check(memory, address, data.len(), access)?;
         self.each_piece(memory, address, data.len(), |bytes, done| {
             bytes.copy_from_slice(&data[done..done + bytes.len()])
         })
@@ -251,10 +262,7 @@ impl AddressSpace {
         address: u32,
         data: &[u8],
     ) -> Result<(), BadAddress> {
-        self.check(memory, address, data.len(), Access::Read)?;
-        self.each_piece(memory, address, data.len(), |bytes, done| {
-            bytes.copy_from_slice(&data[done..done + bytes.len()])
-        })
+        self.copy_in(memory, address, data, Access::Read)
     }
 
     /// Unmaps the user page at `page` and frees its frame (the heap
