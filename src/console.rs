@@ -6,12 +6,18 @@
 //! never find the lock held by the code it interrupted on this one CPU.
 //! A panic or fatal report cannot trust the lock at all (the code that
 //! failed may hold it), so it writes through `emergency` instead.
+//!
+//! COM1 output is sent by interrupt once `start_serial_interrupts` has run
+//! (src/dev/uart.rs): a write only queues its bytes, and IRQ 4's THRE
+//! cause (`serial_interrupt`) sends them. Whatever halts or ends the
+//! machine first sends what is queued (`flush`, `emergency`), so the last
+//! line always comes out.
 
 use core::fmt::{self, Write};
 use spin::Mutex;
 
 use crate::cpu::without_interrupts;
-use crate::dev::uart::Serial;
+use crate::dev::uart::{Handled, LineErrors, Serial};
 use crate::dev::vga::Screen;
 
 pub struct Console {
@@ -19,11 +25,15 @@ pub struct Console {
     screen: Option<Screen>,
     /// The last byte written ended a line (or nothing was written yet).
     at_line_start: bool,
+    /// The column the next byte lands in (the line discipline needs it to
+    /// erase a Tab).
+    column: usize,
 }
 
 impl Console {
     fn write_byte(&mut self, byte: u8) {
         self.at_line_start = byte == b'\n';
+        self.column = next_column(self.column, byte);
         if let Some(serial) = self.serial.as_mut() {
             serial.send(byte);
         }
@@ -40,8 +50,22 @@ impl Write for Console {
     }
 }
 
+/// Where the cursor is after `byte` is written at `column`, as a terminal
+/// moves it: a Tab to the next multiple of 8, Backspace one back, a UTF-8
+/// continuation byte nowhere.
+fn next_column(column: usize, byte: u8) -> usize {
+    match byte {
+        b'\n' | b'\r' => 0,
+        b'\t' => (column / 8 + 1) * 8,
+        0x08 => column.saturating_sub(1),
+        0x80..=0xBF => column,
+        0x00..=0x1F | 0x7F => column,
+        _ => column + 1,
+    }
+}
+
 static CONSOLE: Mutex<Console> =
-    Mutex::new(Console { serial: None, screen: None, at_line_start: true });
+    Mutex::new(Console { serial: None, screen: None, at_line_start: true, column: 0 });
 
 /// Brings up COM1 and the screen. Returns whether COM1 answered.
 pub fn init() -> bool {
@@ -56,10 +80,71 @@ pub fn init() -> bool {
 }
 
 /// Writes raw bytes (a user program's output, not necessarily UTF-8).
+/// If COM1's transmit queue fills up, the rest is sent by polling.
 pub fn write_bytes(bytes: &[u8]) {
     without_interrupts(|| {
         let mut console = CONSOLE.lock();
         bytes.iter().for_each(|&b| console.write_byte(b));
+    });
+}
+
+/// Writes as many of `bytes` as COM1's transmit queue takes without
+/// polling (all of them before interrupts are on, or without COM1);
+/// returns how many. For writers that would rather wait, blocked, for
+/// the queue to drain (src/terminal/mod.rs: `write`).
+pub fn write_some(bytes: &[u8]) -> usize {
+    without_interrupts(|| {
+        let mut console = CONSOLE.lock();
+        let room = console.serial.as_ref().map_or(usize::MAX, Serial::room);
+        let taken = &bytes[..bytes.len().min(room)];
+        taken.iter().for_each(|&b| console.write_byte(b));
+        taken.len()
+    })
+}
+
+/// The column the next byte lands in.
+pub fn column() -> usize {
+    without_interrupts(|| CONSOLE.lock().column)
+}
+
+/// Switches COM1 to interrupt-driven output and input (the caller has
+/// registered the IRQ 4 handler and unmasks IRQ 4 next). Returns the
+/// transmit FIFO's depth, or None without COM1.
+pub fn start_serial_interrupts() -> Option<usize> {
+    without_interrupts(|| {
+        let mut console = CONSOLE.lock();
+        let serial = console.serial.as_mut()?;
+        serial.start_interrupts();
+        Some(serial.fifo_depth())
+    })
+}
+
+/// IRQ 4's work on COM1 (src/terminal/serial.rs calls it): every pending
+/// cause, received bytes handed to `received`. `received` runs with the
+/// console lock held and must not print.
+pub fn serial_interrupt(received: impl FnMut(u8)) -> Handled {
+    without_interrupts(|| {
+        let mut console = CONSOLE.lock();
+        console.serial.as_mut().map_or(Handled::default(), |s| s.on_interrupt(received))
+    })
+}
+
+/// COM1's receive errors since boot, and how many writes found the
+/// transmit queue full and polled.
+pub fn serial_stats() -> (LineErrors, u32) {
+    without_interrupts(|| {
+        let console = CONSOLE.lock();
+        console.serial.as_ref().map_or((LineErrors::default(), 0), |s| (s.errors, s.polled))
+    })
+}
+
+/// Sends everything queued for COM1 by polling, and keeps polling from
+/// then on: before the kernel tells QEMU to exit, or halts.
+pub fn flush() {
+    without_interrupts(|| {
+        if let Some(serial) = CONSOLE.lock().serial.as_mut() {
+            serial.flush();
+        }
     });
 }
 
@@ -98,7 +183,13 @@ pub fn emergency(args: fmt::Arguments) {
     // holder (if any) is code on this CPU that will never run again; at
     // worst its half-written line is interleaved with this one.
     unsafe { CONSOLE.force_unlock() };
-    let _ = CONSOLE.lock().write_fmt(args);
+    let mut console = CONSOLE.lock();
+    // What was queued before comes out first, then this, by polling: no
+    // interrupt will ever drain the queue again.
+    if let Some(serial) = console.serial.as_mut() {
+        serial.flush();
+    }
+    let _ = console.write_fmt(args);
 }
 
 #[macro_export]

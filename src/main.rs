@@ -13,7 +13,7 @@
 use irqkernel::boot::{cmdline, multiboot, READY_LINE};
 use irqkernel::cpu::paging::{PageFlags, KERNEL_BASE, KERNEL_FIRST_ENTRY};
 use irqkernel::cpu::{self, gdt, idt, paging, tss};
-use irqkernel::dev::{i8042, pic, pit, rtc};
+use irqkernel::dev::{i8042, pic, pit, rtc, uart};
 use irqkernel::interrupt::dispatch::{self, set_ring3_hooks};
 use irqkernel::interrupt::register;
 use irqkernel::interrupt::vectors::{
@@ -21,7 +21,7 @@ use irqkernel::interrupt::vectors::{
 };
 use irqkernel::sched::{self, policy::Reason};
 use irqkernel::selftest::{self, faults};
-use irqkernel::terminal::{self, keyboard};
+use irqkernel::terminal::{self, keyboard, serial};
 use irqkernel::user::{self, programs};
 use irqkernel::{bench, console, mm, print, println};
 
@@ -149,6 +149,7 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     // handler get the dispatcher's default report.
     register(irq_vector(pit::IRQ), sched::on_timer_tick);
     register(irq_vector(i8042::IRQ), keyboard::on_irq);
+    register(irq_vector(uart::IRQ), serial::on_irq);
     register(SYSCALL, user::on_syscall);
     set_ring3_hooks(user::RING3_HOOKS);
 
@@ -190,10 +191,30 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     i8042::flush();
     pic::unmask(i8042::IRQ);
     println!(
-        "keyboard: i8042 on IRQ {} (vector {:#04x}), scancode set 1, US layout, queue of {} keys",
+        "keyboard: i8042 on IRQ {} (vector {:#04x}), scancode set 1, US layout",
         i8042::IRQ,
         irq_vector(i8042::IRQ),
-        keyboard::QUEUE_SIZE
+    );
+    // COM1 by interrupt: everything printed so far went out by polling;
+    // from here on output is queued for the THRE interrupt.
+    match console::start_serial_interrupts() {
+        Some(fifo) => {
+            pic::unmask(uart::IRQ);
+            println!(
+                "serial: COM1 on IRQ {} (vector {:#04x}), receive and transmit by interrupt, \
+                 FIFO {} bytes, transmit queue {} bytes",
+                uart::IRQ,
+                irq_vector(uart::IRQ),
+                fifo,
+                uart::TX_QUEUE_SIZE
+            );
+        }
+        None => println!("serial: no COM1, IRQ {} stays masked", uart::IRQ),
+    }
+    println!(
+        "terminal: keyboard and COM1 input, queue of {} inputs, lines of up to {} bytes",
+        terminal::QUEUE_SIZE,
+        terminal::line::BUFFER - 1
     );
 
     cpu::enable_interrupts();
@@ -258,7 +279,6 @@ fn start(file: &[u8], args: &[&str]) {
 /// arriving between the check and the `hlt` wakes the CPU instead of
 /// waiting for the next timer tick.
 fn idle(boot_free: usize) -> ! {
-    let mut reported_drops = keyboard::dropped();
     let mut programs_ran = sched::processes_alive() > 0;
     loop {
         cpu::disable_interrupts();
@@ -269,8 +289,14 @@ fn idle(boot_free: usize) -> ! {
         sched::reap();
         terminal::show_requested();
         let alive = sched::processes_alive();
+        if alive > 0 {
+            // Typed input goes through the line discipline, and echoes,
+            // even while every program is blocked or asleep.
+            terminal::cook();
+        }
         if programs_ran && alive == 0 {
             programs_ran = false;
+            terminal::forget_input();
             let free = mm::free_frames();
             if free == boot_free {
                 println!(
@@ -284,9 +310,9 @@ fn idle(boot_free: usize) -> ! {
                 );
             }
         }
-        if alive == 0 && terminal::echo_waiting(reported_drops) {
+        if alive == 0 && terminal::echo_waiting() {
             cpu::enable_interrupts();
-            terminal::echo_pending(&mut reported_drops);
+            terminal::echo_pending();
         } else {
             cpu::enable_interrupts_and_halt();
         }

@@ -135,8 +135,8 @@ def stage_e2e(r):
                 re.search(r"^CS =0008 ", regs, re.M) is not None and re.search(r"^DS =0010 ", regs, re.M) is not None,
                 regs)
         pic = q.query("info pic")
-        r.check("e2e: the PICs are remapped to 0x20 and 0x28, only IRQ 0 and 1 unmasked (info pic)",
-                re.search(r"pic0: .*imr=fc .*irq_base=20", pic) is not None
+        r.check("e2e: the PICs are remapped to 0x20 and 0x28, only IRQ 0, 1 and 4 unmasked (info pic)",
+                re.search(r"pic0: .*imr=ec .*irq_base=20", pic) is not None
                 and re.search(r"pic1: .*imr=ff .*irq_base=28", pic) is not None, pic)
         q.type("Hello, world!\n")
         q.sendkeys(["up", "backspace", "ctrl-c", "f1", "ret"])

@@ -57,12 +57,15 @@ def stage_user(r):
     try:
         q.wait_for(started("echo"), 30)
         q.type("Hi there\n")
-        q.sendkeys(["up"])
-        ok = q.wait_for(lambda out: "Hi there\n\x1b[A" in out, 20)
-        r.check("user: init=echo reads keys with read() and writes them with write() "
-                "(Up comes back as ESC [ A, not the kernel's <Up>)", ok, q.diagnosis())
+        ok = q.wait_for(lambda out: "Hi there\nHi there\n" in out, 20)
+        r.check("user: init=echo reads a line with read() and writes it with write() "
+                "(the terminal echoes the typing, then the program writes the line)", ok, q.diagnosis())
+        q.sendkeys(["up", "ret"])
+        ok = q.wait_for(lambda out: "^[[A\n\x1b[A\n" in out, 20)
+        r.check("user: Up reaches the program as ESC [ A (echoed as ^[[A), not the kernel's <Up>",
+                ok, q.diagnosis())
         q.sendkeys(["ctrl-d"])
-        r.check("user: Ctrl-D ends init=echo with exit 0",
+        r.check("user: Ctrl-D at the start of a line is end of file: init=echo exits 0",
                 q.wait_for(ended("echo", "exit 0"), 20), q.diagnosis())
         r.check("user: then the kernel's own echo is back", echo_after(q), q.diagnosis())
     finally:

@@ -11,12 +11,11 @@
 pub mod pic;
 pub mod pit;
 pub mod rtc;
+pub mod uart;
 
 #[cfg(target_os = "none")]
 pub mod debug_exit;
 #[cfg(target_os = "none")]
 pub mod i8042;
-#[cfg(target_os = "none")]
-pub mod uart;
 #[cfg(target_os = "none")]
 pub mod vga;

@@ -131,6 +131,15 @@ impl Screen {
         match byte {
             b'\n' => self.new_line(),
             b'\r' => self.column = 0,
+            // Backspace moves back; the line discipline rubs a character
+            // out with "\b \b".
+            0x08 => self.column = self.column.saturating_sub(1),
+            b'\t' => {
+                let stop = (self.column / 8 + 1) * 8;
+                while self.column < stop.min(WIDTH) {
+                    self.write_byte(b' ');
+                }
+            }
             _ => {
                 if self.column == WIDTH {
                     self.new_line();

@@ -1,40 +1,23 @@
 //! IRQ 1: a byte from the keyboard controller becomes a queued key.
 //!
 //! The dispatcher calls `on_irq` for vector 0x21. It reads the byte
-//! (src/dev/i8042.rs), feeds it to the scancode decoder (`keys`), and
-//! queues the key for whoever consumes keys: the kernel's echo
-//! (`terminal::echo_pending`) or a program's `read` (`terminal::read`),
-//! which it wakes. That is all it does: the slow part, printing, happens
-//! later with interrupts enabled. One decision is made here, because it
-//! cannot wait in the queue: Ctrl-C while a program runs is not queued
-//! but sent to the foreground process (the oldest one alive), which ends
-//! at its next safe point; F12 and F11 are recorded as requests to print
-//! the interrupt counters and the process table at the next safe point.
+//! (src/dev/i8042.rs), feeds it to the scancode decoder (`keys`), and hands
+//! the key to `input::arrived`, which queues it and wakes a reader.
+//! That is all it does: the slow part, echoing, happens later with
+//! interrupts enabled (src/terminal/mod.rs). Two keys are the kernel's, not
+//! a program's: F12 and F11 are recorded as requests to print the
+//! interrupt counters and the process table at the next safe point.
 
-use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 use spin::Mutex;
 
+use super::input::{self, Input};
 use super::keys::{Decoder, Key};
-use super::ring::Ring;
 use crate::dev::i8042;
 use crate::interrupt::TrapFrame;
-use crate::sched::{self, Channel};
 
-/// The channel a process waiting for keys sleeps on; IRQ 1 wakes it.
-pub const CONSOLE: Channel = Channel(1);
-
-/// Keys queued between IRQ 1 and the consumer.
-pub const QUEUE_SIZE: usize = 256;
-
-/// Decoded keys waiting for the consumer.
-pub static KEYS: Ring<Key, QUEUE_SIZE> = Ring::new();
-/// Keys that arrived while the queue was full.
-static DROPPED: AtomicU32 = AtomicU32::new(0);
 /// Only IRQ 1 uses the decoder; the lock is never contended.
 static DECODER: Mutex<Decoder> = Mutex::new(Decoder::new());
-
-/// The key that stops the foreground program.
-pub const INTERRUPT_KEY: Key = Key::Char('\u{3}');
 
 /// The key that prints the interrupt counters instead of being queued.
 pub const COUNTERS_KEY: Key = Key::Named(pc_keyboard::KeyCode::F12);
@@ -49,7 +32,7 @@ pub fn on_irq(_frame: &mut TrapFrame) {
     // are not queued (the queue may belong to a program that never reads
     // it); the request is recorded here, and the printing, which is slow,
     // is done at the next safe point: the idle loop, or the way back to
-    // ring 3 (`terminal::show_requested`), like Ctrl-C.
+    // ring 3 (`terminal::show_requested`).
     if key == COUNTERS_KEY {
         REQUESTS.fetch_or(SHOW_COUNTERS, Ordering::Relaxed);
         return;
@@ -58,18 +41,7 @@ pub fn on_irq(_frame: &mut TrapFrame) {
         REQUESTS.fetch_or(SHOW_PROCESSES, Ordering::Relaxed);
         return;
     }
-    if key == INTERRUPT_KEY {
-        let foreground = sched::foreground_pid();
-        if foreground != 0 {
-            sched::interrupt(foreground);
-            return;
-        }
-    }
-    if KEYS.push(key).is_err() {
-        DROPPED.fetch_add(1, Ordering::Relaxed);
-    }
-    // A process waiting in `read` can take it now.
-    sched::wakeup(CONSOLE);
+    input::arrived(Input::Key(key));
 }
 
 /// What F12 and F11 asked to be shown, not shown yet (bits below).
@@ -80,9 +52,4 @@ pub const SHOW_PROCESSES: u8 = 1 << 1;
 /// Takes the pending show requests (SHOW_* bits), clearing them.
 pub fn take_requests() -> u8 {
     REQUESTS.swap(0, Ordering::Relaxed)
-}
-
-/// Keys lost to a full queue since boot.
-pub fn dropped() -> u32 {
-    DROPPED.load(Ordering::Relaxed)
 }

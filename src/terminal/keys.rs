@@ -139,22 +139,60 @@ pub fn plain_echo(key: Key) -> Option<([u8; 4], usize)> {
     }
 }
 
-/// The bytes a program reading the keyboard gets for a key, as a Linux
-/// terminal would give them: a character's UTF-8, Enter as `\n`, the
-/// arrows as the VT100 sequences ESC [ A..D. Other keys give no bytes.
-pub fn bytes(key: Key) -> ([u8; 4], usize) {
-    let mut out = [0u8; 4];
-    let arrow = |c: u8| ([0x1B, b'[', c, 0], 3);
+/// The longest byte sequence a key gives a reading program.
+pub const MAX_KEY_BYTES: usize = 5;
+
+/// The bytes a program reading the terminal gets for a key: a character's
+/// UTF-8 (Enter as `\n`, Backspace as 0x08, Ctrl+letter as its control
+/// byte), and for the keys without a character the escape sequences an
+/// xterm sends for them, so that a program sees the same bytes whether the
+/// key was pressed on the PS/2 keyboard or in the terminal on COM1:
+/// arrows `ESC [ A`..`D`, Home `ESC [ H`, End `ESC [ F`, Insert, Delete,
+/// Page Up and Down `ESC [ 2 ~`, `3 ~`, `5 ~`, `6 ~`, F1-F4 `ESC O P`..`S`,
+/// F5-F10 `ESC [ 15 ~`..`21 ~`. Other keys (modifiers, keypad lock,
+/// unknown scancodes) give no bytes. (F11 and F12 never get here: they
+/// are the kernel's, src/terminal/keyboard.rs.)
+pub fn bytes(key: Key) -> ([u8; MAX_KEY_BYTES], usize) {
+    let sequence = |text: &[u8]| {
+        let mut out = [0u8; MAX_KEY_BYTES];
+        out[..text.len()].copy_from_slice(text);
+        (out, text.len())
+    };
+    use KeyCode::*;
     match key {
+        // pc-keyboard decodes the Delete key as the character DEL (0x7F),
+        // which a serial terminal sends for Backspace: give it Delete's
+        // sequence, so that it does not erase.
+        Key::Char('\u{7f}') => sequence(b"\x1b[3~"),
         Key::Char(c) => {
+            let mut out = [0u8; MAX_KEY_BYTES];
             let len = c.encode_utf8(&mut out).len();
             (out, len)
         }
-        Key::Named(KeyCode::ArrowUp) => arrow(b'A'),
-        Key::Named(KeyCode::ArrowDown) => arrow(b'B'),
-        Key::Named(KeyCode::ArrowRight) => arrow(b'C'),
-        Key::Named(KeyCode::ArrowLeft) => arrow(b'D'),
-        Key::Named(_) | Key::Unknown { .. } => (out, 0),
+        Key::Named(code) => sequence(match code {
+            ArrowUp => b"\x1b[A",
+            ArrowDown => b"\x1b[B",
+            ArrowRight => b"\x1b[C",
+            ArrowLeft => b"\x1b[D",
+            Home => b"\x1b[H",
+            End => b"\x1b[F",
+            Insert => b"\x1b[2~",
+            Delete => b"\x1b[3~",
+            PageUp => b"\x1b[5~",
+            PageDown => b"\x1b[6~",
+            F1 => b"\x1bOP",
+            F2 => b"\x1bOQ",
+            F3 => b"\x1bOR",
+            F4 => b"\x1bOS",
+            F5 => b"\x1b[15~",
+            F6 => b"\x1b[17~",
+            F7 => b"\x1b[18~",
+            F8 => b"\x1b[19~",
+            F9 => b"\x1b[20~",
+            F10 => b"\x1b[21~",
+            _ => b"",
+        }),
+        Key::Unknown { .. } => sequence(b""),
     }
 }
 
@@ -280,7 +318,11 @@ mod tests {
         assert_eq!(b(Key::Char('\n')), b"\n");
         assert_eq!(b(Key::Char('\u{e9}')), "\u{e9}".as_bytes());
         assert_eq!(b(Key::Named(KeyCode::ArrowUp)), b"\x1b[A");
-        assert_eq!(b(Key::Named(KeyCode::F1)), b"");
+        assert_eq!(b(Key::Named(KeyCode::F1)), b"\x1bOP");
+        assert_eq!(b(Key::Named(KeyCode::F5)), b"\x1b[15~");
+        assert_eq!(b(Key::Char('\u{7f}')), b"\x1b[3~");
+        assert_eq!(b(Key::Char('\u{8}')), b"\x08");
+        assert_eq!(b(Key::Named(KeyCode::NumpadLock)), b"");
         assert_eq!(b(Key::Unknown { prefix: None, code: 0x59 }), b"");
     }
 

@@ -226,6 +226,9 @@ mod hw {
     /// the timer's request for a switch is carried out. This is where
     /// Unix delivers signals.
     fn back_to_ring3() {
+        // Typed input echoes within a tick, even while a busy program
+        // (which never calls read) has the CPU.
+        terminal::cook();
         if sched::with_current(|p| p.interrupted) {
             end(Exit::Interrupted);
         }
@@ -262,8 +265,9 @@ mod hw {
             }
         }
 
+        /// Sleeps while COM1's transmit queue is full (src/terminal/).
         fn write_console(&mut self, bytes: &[u8]) {
-            console::write_bytes(bytes);
+            terminal::write(bytes);
         }
 
         fn pid(&mut self) -> u32 {

@@ -65,8 +65,9 @@ hello_message:
 hello_message_end:
     end_program hello
 
-    /* Reads keys with read(0, ...) and writes them back with write(1, ...),
-     * until Ctrl-D; then exit(0). The buffer lives on the user stack. */
+    /* Reads lines with read(0, ...) and writes them back with
+     * write(1, ...), until end of file (Ctrl-D at the start of a line:
+     * read returns 0); then exit(0). The buffer lives on the user stack. */
     program echo
     subl $64, %esp
 1:  movl $SYS_READ, %eax
@@ -76,13 +77,7 @@ hello_message_end:
     int $0x80
     testl %eax, %eax
     jle 3f
-    /* Ctrl-D (0x04) anywhere in what was read ends the program. */
     movl %eax, %edx
-    movl %esp, %edi
-    movl %eax, %ecx
-    movb $4, %al            /* Ctrl-D */
-    repne scasb
-    je 3f
     movl $SYS_WRITE, %eax
     movl $STDOUT, %ebx
     movl %esp, %ecx

@@ -11,7 +11,11 @@
 //!
 //! When the buffer is full, `push` refuses the new item and hands it back;
 //! nothing already queued is overwritten. Counting what was refused is the
-//! caller's job (the keyboard counts dropped keys).
+//! caller's job (the terminal counts dropped input).
+//!
+//! The same ring serves where a lock already makes the two sides take
+//! turns: COM1's transmit queue (src/dev/uart.rs), behind the console's
+//! lock.
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
