@@ -120,21 +120,41 @@ pub fn start_serial_interrupts() -> Option<usize> {
 }
 
 /// IRQ 4's work on COM1 (src/terminal/serial.rs calls it): every pending
-/// cause, received bytes handed to `received`. `received` runs with the
-/// console lock held and must not print.
-pub fn serial_interrupt(received: impl FnMut(u8)) -> Handled {
+/// cause, received bytes handed to `received` while `room` allows. Both
+/// run with the console lock held and must not print.
+pub fn serial_interrupt(room: impl Fn() -> bool, received: impl FnMut(u8)) -> Handled {
     without_interrupts(|| {
         let mut console = CONSOLE.lock();
-        console.serial.as_mut().map_or(Handled::default(), |s| s.on_interrupt(received))
+        console.serial.as_mut().map_or(Handled::default(), |s| s.on_interrupt(room, received))
     })
 }
 
-/// COM1's receive errors since boot, and how many writes found the
-/// transmit queue full and polled.
-pub fn serial_stats() -> (LineErrors, u32) {
+/// Lets COM1 receive again after IRQ 4 paused it for want of room.
+pub fn serial_resume_receiving() {
+    without_interrupts(|| {
+        if let Some(serial) = CONSOLE.lock().serial.as_mut() {
+            serial.resume_receiving();
+        }
+    });
+}
+
+/// COM1's counters since boot: receive errors, receive pauses (flow
+/// control), writes that found the transmit queue full and polled.
+pub struct SerialStats {
+    pub errors: LineErrors,
+    pub pauses: u32,
+    pub polled: u32,
+}
+
+pub fn serial_stats() -> SerialStats {
     without_interrupts(|| {
         let console = CONSOLE.lock();
-        console.serial.as_ref().map_or((LineErrors::default(), 0), |s| (s.errors, s.polled))
+        let serial = console.serial.as_ref();
+        SerialStats {
+            errors: serial.map_or(LineErrors::default(), |s| s.errors),
+            pauses: serial.map_or(0, |s| s.pauses),
+            polled: serial.map_or(0, |s| s.polled),
+        }
     })
 }
 

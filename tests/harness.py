@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -161,22 +162,36 @@ class Emulator:
 class Qemu(Emulator):
     """One QEMU boot of the kernel (or of a CD image with iso=...)."""
 
-    def __init__(self, name, append="", iso=None, debug_exit=True, serial=True, extra=()):
+    def __init__(self, name, append="", iso=None, debug_exit=True, serial=True, extra=(),
+                 serial_socket=False):
+        """serial_socket: COM1 on a socket chardev instead of a plain file,
+        so that the test can send bytes to it (`serial_send`) as a terminal
+        would. QEMU waits for this end to connect before it starts the
+        machine; a thread then copies everything COM1 sends into
+        tests/out/NAME.com1, which is what output() reads. (Not QEMU's
+        chardev logfile: QEMU 7.2 logs a byte twice when the socket is
+        momentarily full and it has to retry the write.)"""
         os.makedirs(OUT, exist_ok=True)
         self.name = name
         self.serial = os.path.join(OUT, name + ".com1")
+        self.serial_sock_path = os.path.join(OUT, name + ".com1.sock")
+        self.serial_conn = None
         self.log = os.path.join(OUT, name + ".qemu.log")
         # QEMU's -d cpu_reset log: QEMU 7.2 writes "Triple fault" there before
         # the reset that -no-reboot turns into an exit with status 0.
         self.cpu_log = os.path.join(OUT, name + ".cpu.log")
         self.sock_path = os.path.join(OUT, name + ".mon.sock")
         self.qmp_path = os.path.join(OUT, name + ".qmp.sock")
-        for path in (self.serial, self.cpu_log, self.sock_path, self.qmp_path):
+        for path in (self.serial, self.cpu_log, self.sock_path, self.qmp_path, self.serial_sock_path):
             if os.path.exists(path):
                 os.remove(path)
+        if serial_socket:
+            com1 = ["-chardev", "socket,id=com1,path=%s,server=on,wait=on" % self.serial_sock_path,
+                    "-serial", "chardev:com1"]
+        else:
+            com1 = ["-serial", ("file:" + self.serial) if serial else "none"]
         cmd = ["qemu-system-i386", "-accel", "tcg", "-m", "32M", "-no-reboot",
-               "-display", "none", "-d", "cpu_reset", "-D", self.cpu_log,
-               "-serial", ("file:" + self.serial) if serial else "none",
+               "-display", "none", "-d", "cpu_reset", "-D", self.cpu_log] + com1 + [
                "-monitor", "unix:%s,server,nowait" % self.sock_path,
                "-qmp", "unix:%s,server,nowait" % self.qmp_path]
         if iso:
@@ -191,6 +206,38 @@ class Qemu(Emulator):
                                      stderr=subprocess.STDOUT)
         self.mon = None
         self.qmp_file = None
+        if serial_socket:
+            self.connect_serial()
+
+    def connect_serial(self):
+        """Connects to COM1's socket (QEMU starts the machine then) and
+        copies what COM1 sends into self.serial, as it comes."""
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = socket.socket(socket.AF_UNIX)
+                conn.connect(self.serial_sock_path)
+                break
+            except OSError:
+                conn.close()
+                if time.monotonic() > deadline or not self.alive():
+                    return  # the first wait says why
+                time.sleep(0.02)
+        self.serial_conn = conn
+        copy = open(self.serial, "ab", buffering=0)
+
+        def drain():
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    copy.write(data)
+            except OSError:
+                pass
+            finally:
+                copy.close()
+        threading.Thread(target=drain, daemon=True).start()
 
     def alive(self):
         return self.proc.poll() is None
@@ -326,6 +373,26 @@ class Qemu(Emulator):
                     raise
                 return
 
+    def serial_send(self, data, chunk=None, gap=0.0):
+        """Sends bytes to COM1's receive line, as a terminal on the other
+        end would, in chunks of `chunk` bytes with `gap` seconds between
+        them (all at once by default). QEMU takes bytes from the socket
+        only while the UART's receive FIFO has room, so a fast sender is
+        held back there, never dropped by QEMU. (Qemu(serial_socket=True)
+        only.)"""
+        if not self.alive() or self.serial_conn is None:
+            return  # the wait that follows says why
+        step = chunk or len(data) or 1
+        for i in range(0, len(data), step):
+            try:
+                self.serial_conn.sendall(data[i:i + step])
+            except OSError:
+                if self.alive():
+                    raise
+                return
+            if gap:
+                time.sleep(gap)
+
     def sendkeys(self, keys, gap=0.03):
         for key in keys:
             self.monitor("sendkey " + key)
@@ -351,6 +418,8 @@ class Qemu(Emulator):
             self.mon.close()
         if self.qmp_file is not None:
             self.qmp_file.close()
+        if self.serial_conn is not None:
+            self.serial_conn.close()
         self.logfile.close()
 
     def diagnosis(self, note=""):

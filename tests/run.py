@@ -18,6 +18,11 @@ Stages (all by default; name some to run only those):
             round robin and coop, separate data, a crash that dies
             alone, nanosleep, blocking read, argv, F11, bad input
             (tests/process_stage.py); the host runs them as the oracle
+  serial    COM1 through a QEMU socket: bytes echo back by IRQ 4, 10,000
+            at full speed, the line discipline (Backspace, Ctrl-U, Ctrl-D,
+            long lines, Ctrl-C) from COM1 and the keyboard with Linux in a
+            pty as the oracle, 28 KB of program output by THRE
+            (tests/serial_stage.py)
   iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
             tmux into its terminal display (tests/emulators.py)
@@ -46,6 +51,7 @@ from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
 from gdb_stage import stage_gdb
 from process_stage import stage_processes
+from serial_stage import stage_serial
 from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
 from user_stage import stage_user
 
@@ -187,7 +193,8 @@ def stage_badinput(r):
 
 
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults, "user": stage_user, "processes": stage_processes, "iso": stage_iso, "bochs": stage_bochs,
+          "faults": stage_faults, "user": stage_user, "processes": stage_processes,
+          "serial": stage_serial, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb}
 
 

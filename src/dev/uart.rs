@@ -18,6 +18,14 @@
 //!   identification register names the most urgent one pending. The
 //!   handler (`Serial::on_interrupt`) reads it again after dealing with
 //!   each, until it says none is left.
+//! - **Flow control.** When the kernel's input queue is full, the handler
+//!   stops taking bytes: it turns the receive interrupt off and drops RTS
+//!   (`Handled::paused`), and the terminal turns both back on
+//!   (`resume_receiving`) once it has room. Bytes then wait in the UART's
+//!   FIFO instead of being read and thrown away. QEMU holds the sender
+//!   back while the FIFO is full, so nothing is lost; on a real line the
+//!   sender must honour RTS, or the FIFO overruns, which LSR reports and
+//!   this driver counts.
 //! - **Transmit.** Bytes to send wait in a software queue; the "THR empty"
 //!   (THRE) interrupt says the UART's transmit FIFO has drained, and the
 //!   handler refills it with up to 16 bytes. **THRE is enabled only while
@@ -176,6 +184,8 @@ pub struct Handled {
     pub sent: usize,
     /// The transmit queue has room for writers waiting on it again.
     pub room: bool,
+    /// Receiving was paused: the input queue had no room.
+    pub paused: bool,
 }
 
 /// COM1's transmit side and its register access.
@@ -190,6 +200,8 @@ pub struct Serial {
     burst: usize,
     /// Writes that found the queue full and polled out its oldest byte.
     pub polled: u32,
+    /// Times receiving was paused for want of room (flow control).
+    pub pauses: u32,
     pub errors: LineErrors,
 }
 
@@ -229,6 +241,7 @@ impl Serial {
             by_interrupt: false,
             burst: 1,
             polled: 0,
+            pauses: 0,
             errors: LineErrors::default(),
         };
         serial.set_ier(0);
@@ -315,9 +328,25 @@ impl Serial {
         self.by_interrupt = false;
     }
 
+    /// Takes bytes again after a pause: the receive interrupt back on (the
+    /// UART raises it at once if the FIFO reached its trigger level, else
+    /// after the character timeout), and RTS up.
+    pub fn resume_receiving(&mut self) {
+        if self.ier & ier::RECEIVED_DATA == 0 {
+            port::write(COM1_MCR, mcr::DTR | mcr::RTS | mcr::OUT2);
+            self.set_ier(self.ier | ier::RECEIVED_DATA);
+        }
+    }
+
     /// Serves IRQ 4: asks IIR for the pending cause and deals with it,
-    /// until IIR says none is left. Each received byte goes to `received`.
-    pub fn on_interrupt(&mut self, mut received: impl FnMut(u8)) -> Handled {
+    /// until IIR says none is left. Each received byte goes to `received`,
+    /// as long as `room` says the input queue can take one more; when it
+    /// cannot, receiving is paused (see Flow control, above).
+    pub fn on_interrupt(
+        &mut self,
+        room: impl Fn() -> bool,
+        mut received: impl FnMut(u8),
+    ) -> Handled {
         let mut handled = Handled::default();
         // Each round clears the cause it handles; a UART that keeps
         // naming one (a broken chip, a stuck line) must not hold the CPU
@@ -330,6 +359,15 @@ impl Serial {
                     let status = port::read(COM1_LSR);
                     self.errors.count(status);
                     if status & lsr::DATA_READY == 0 {
+                        break;
+                    }
+                    if !room() {
+                        // No IER receive bit, no receive cause in IIR: the
+                        // loop ends, and the bytes wait in the FIFO.
+                        self.set_ier(self.ier & !ier::RECEIVED_DATA);
+                        port::write(COM1_MCR, mcr::DTR | mcr::OUT2);
+                        self.pauses += 1;
+                        handled.paused = true;
                         break;
                     }
                     received(port::read(COM1_DATA));

@@ -12,7 +12,7 @@ use super::frame::TrapFrame;
 use super::vectors::{self, NUM_VECTORS};
 use crate::console;
 use crate::cpu::{self, paging, tss};
-use crate::dev::{i8042, pit};
+use crate::dev::{i8042, pit, uart};
 
 /// Where a report goes: `print`-style formatting arguments to a sink.
 pub type Out<'a> = &'a dyn Fn(core::fmt::Arguments);
@@ -107,6 +107,7 @@ fn irq_source(irq: u8) -> &'static str {
     match irq {
         pit::IRQ => "(PIT timer)",
         i8042::IRQ => "(i8042 keyboard)",
+        uart::IRQ => "(COM1 serial)",
         7 | 15 => "(real or spurious)",
         _ => "",
     }

@@ -50,9 +50,10 @@ pub use self::hw::*;
 
 #[cfg(target_os = "none")]
 mod hw {
-    use core::sync::atomic::{AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
     use super::{Input, QUEUE_SIZE};
+    use crate::console;
     use crate::ring::Ring;
     use crate::sched::{self, Channel};
 
@@ -70,9 +71,11 @@ mod hw {
     /// runs (idle loop, way back to ring 3, `read`); kernel code is never
     /// preempted, so two of them never overlap.
     pub static INPUT: Ring<Input, QUEUE_SIZE> = Ring::new();
-    /// Keys and COM1 bytes that found `INPUT` full.
+    /// Keys that found `INPUT` full. (COM1 bytes never do: IRQ 4 asks
+    /// `has_room` before it takes a byte from the UART.)
     static DROPPED_KEYS: AtomicU32 = AtomicU32::new(0);
-    static DROPPED_BYTES: AtomicU32 = AtomicU32::new(0);
+    /// IRQ 4 paused COM1's receiving for want of room.
+    static SERIAL_PAUSED: AtomicBool = AtomicBool::new(false);
 
     /// The top half's one entry, from IRQ 1 and IRQ 4: Ctrl-C stops the
     /// foreground program at once; everything (Ctrl-C too, so that the
@@ -87,23 +90,36 @@ mod hw {
             }
         }
         if INPUT.push(input).is_err() {
-            let counter = match input {
-                Input::Key(_) => &DROPPED_KEYS,
-                Input::Byte(_) => &DROPPED_BYTES,
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+            DROPPED_KEYS.fetch_add(1, Ordering::Relaxed);
         }
         sched::wakeup(CONSOLE);
+    }
+
+    /// Whether `INPUT` can take one more input (for IRQ 4).
+    pub fn has_room() -> bool {
+        INPUT.len() < QUEUE_SIZE
+    }
+
+    /// Records that IRQ 4 paused COM1's receiving (flow control).
+    pub fn pause_serial() {
+        SERIAL_PAUSED.store(true, Ordering::Relaxed);
+    }
+
+    /// The bottom half, after taking input: lets COM1 receive again once
+    /// the queue is at most half full, so that the bytes waiting in the
+    /// UART's FIFO (and behind it, the sender's) come in.
+    pub fn resume_serial_if_room() {
+        crate::cpu::without_interrupts(|| {
+            if SERIAL_PAUSED.load(Ordering::Relaxed) && INPUT.len() <= QUEUE_SIZE / 2 {
+                SERIAL_PAUSED.store(false, Ordering::Relaxed);
+                console::serial_resume_receiving();
+            }
+        });
     }
 
     /// Keys lost to a full queue since boot.
     pub fn dropped_keys() -> u32 {
         DROPPED_KEYS.load(Ordering::Relaxed)
-    }
-
-    /// COM1 bytes lost to a full queue since boot.
-    pub fn dropped_bytes() -> u32 {
-        DROPPED_BYTES.load(Ordering::Relaxed)
     }
 }
 

@@ -44,7 +44,7 @@ pub mod keyboard;
 pub mod serial;
 
 #[cfg(target_os = "none")]
-pub use self::input::{dropped_bytes, dropped_keys, CONSOLE, INPUT, OUTPUT};
+pub use self::input::{dropped_keys, CONSOLE, INPUT, OUTPUT};
 pub use self::input::{Input, INTERRUPT_BYTE, QUEUE_SIZE};
 
 #[cfg(target_os = "none")]
@@ -54,7 +54,7 @@ pub use self::hw::*;
 mod hw {
     use spin::Mutex;
 
-    use super::input::{dropped_bytes, dropped_keys, Input, CONSOLE, INPUT, OUTPUT};
+    use super::input::{self, dropped_keys, Input, CONSOLE, INPUT, OUTPUT};
     use super::keyboard;
     use super::keys::{self, Echo};
     use super::line::LineDiscipline;
@@ -66,37 +66,36 @@ mod hw {
     /// off.
     static LINE: Mutex<LineDiscipline> = Mutex::new(LineDiscipline::new());
 
-    /// Everything the terminal loses or refuses, since boot: the report
-    /// prints what changed.
+    /// Everything the terminal loses, refuses or holds back, since boot:
+    /// the report prints what changed.
     #[derive(Clone, Copy, Default, PartialEq, Eq)]
     struct Losses {
         keys: u32,
-        bytes: u32,
         refused: u32,
         errors: [u32; 4],
-        polled: u32,
+        pauses: u32,
     }
 
     fn losses() -> Losses {
-        let (errors, polled) = console::serial_stats();
+        let serial = console::serial_stats();
+        let e = serial.errors;
         Losses {
             keys: dropped_keys(),
-            bytes: dropped_bytes(),
             refused: LINE.lock().refused,
-            errors: [errors.overrun, errors.framing, errors.parity, errors.breaks],
-            polled,
+            errors: [e.overrun, e.framing, e.parity, e.breaks],
+            pauses: serial.pauses,
         }
     }
 
     /// What `report_losses` last printed.
     static REPORTED: Mutex<Losses> =
-        Mutex::new(Losses { keys: 0, bytes: 0, refused: 0, errors: [0; 4], polled: 0 });
+        Mutex::new(Losses { keys: 0, refused: 0, errors: [0; 4], pauses: 0 });
 
     /// Prints one line per kind of loss that grew since the last report:
-    /// keys or COM1 bytes dropped by a full queue, characters refused by a
-    /// full line, COM1 receive errors. (Transmit-queue overflows lose
-    /// nothing, they only poll; they are counted in `serial_stats`.)
-    /// Called by the bottom half, with interrupts off.
+    /// keys dropped by a full queue, characters refused by a full line,
+    /// COM1 receive errors; and, not a loss, the times COM1's receiving
+    /// was paused while the queue was full. Called by the bottom half,
+    /// with interrupts off.
     fn report_losses() {
         let now = losses();
         let mut last = REPORTED.lock();
@@ -111,11 +110,12 @@ mod hw {
                 now.keys
             );
         }
-        if now.bytes != last.bytes {
+        if now.pauses != last.pauses {
             println!(
-                "serial: queue full, {} byte(s) received on COM1 dropped ({} since boot)",
-                now.bytes - last.bytes,
-                now.bytes
+                "serial: input queue full, COM1 receiving paused {} time(s) ({} since boot): \
+                 the bytes waited in the UART, none lost",
+                now.pauses - last.pauses,
+                now.pauses
             );
         }
         if now.refused != last.refused {
@@ -172,6 +172,7 @@ mod hw {
                     }
                 }
             }
+            input::resume_serial_if_room();
         }
         crate::cpu::without_interrupts(report_losses);
     }
@@ -197,6 +198,7 @@ mod hw {
             for &byte in &bytes[..len] {
                 line.feed(byte, console::column(), &mut |echo| console::write_bytes(echo));
             }
+            input::resume_serial_if_room();
         }
         drop(line);
         report_losses();

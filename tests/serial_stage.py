@@ -1,0 +1,221 @@
+"""The serial stage of make test: COM1 in both directions by interrupt,
+and the line discipline, driven from outside as a terminal would.
+
+COM1 is a QEMU socket chardev here (Qemu(serial_socket=True)): the test
+writes bytes into the UART's receive line, the kernel takes them on IRQ 4,
+and its answer comes back through the transmit queue and the THRE
+interrupt into QEMU's log file. Linux is the oracle for the line
+discipline: the same program (tests/user/lines.c) gets the same bytes
+in a pseudo-terminal on this host, and must see the same reads."""
+
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+
+from harness import READY_LINE as READY, ROOT, Qemu
+
+USER = os.path.join(ROOT, "build", "user")
+LINES = os.path.join(USER, "lines")
+
+
+def started(name):
+    return lambda out: re.search(r"^user: pid \d+ \(%s\) started" % re.escape(name), out, re.M)
+
+
+def ended(name):
+    return lambda out: re.search(r"^user: pid \d+ \(%s\) (exit \d+|killed by [^(]+) \(" % re.escape(name),
+                                 out, re.M)
+
+
+def end_of(out, name):
+    m = ended(name)(out)
+    return m.group(1).strip() if m else None
+
+
+def reads(out):
+    """The `read N: ...` reports of tests/user/lines.c, in order. A report
+    may start after echoed text that has no newline (Ctrl-D ends a line
+    without one), so they are found anywhere on a line."""
+    return re.findall(r"read \d+: [^\n]*", out.replace("\r", ""))
+
+
+def lines_on_host(data, size="64"):
+    """tests/user/lines.c on this Linux host, its stdin a pseudo-terminal
+    in the default cooked mode, fed `data` at once: its reads and exit
+    status, the oracle for the kernel's line discipline."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([LINES, size], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    os.write(master, data)
+    out = b""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the program ended and closed the pty
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return reads(out.decode(errors="replace")), proc.wait(timeout=5)
+
+
+def settled(q, seconds=1.0, timeout=60):
+    """Waits until COM1's output has stopped growing for `seconds`."""
+    last, since = -1, time.monotonic()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and q.alive():
+        size = len(q.output())
+        if size != last:
+            last, since = size, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def stage_serial(r):
+    # --- The kernel's own echo, bytes in through IRQ 4 -----------------
+    q = Qemu("serial-echo", serial_socket=True)
+    try:
+        q.wait_line(READY, 30)
+        r.check("serial: the boot log says COM1 runs on IRQ 4 in both directions",
+                re.search(r"^serial: COM1 on IRQ 4 \(vector 0x24\), receive and transmit by interrupt",
+                          q.output(), re.M) is not None, q.diagnosis())
+        q.serial_send(b"hello\r")
+        r.check("serial: bytes sent to COM1 echo back (\\r, what a terminal sends for Enter, as a newline)",
+                q.wait_for(lambda out: READY + "\nhello\n" in out, 20), q.diagnosis())
+        q.sendkeys(["f12"])
+        ok = q.wait_for(lambda out: re.search(r"^interrupts: 0x24 +\d+  IRQ 4 \(COM1 serial\)$", out, re.M), 20)
+        r.check("serial: F12's counters show IRQ 4 delivered (the bytes came by interrupt)", ok, q.diagnosis())
+
+        # 10,000 bytes at full speed, far faster than the kernel echoes
+        # them: the input queue fills, IRQ 4 pauses receiving (the bytes
+        # wait in the UART, and QEMU holds the sender back), the bottom
+        # half resumes it. Every byte must echo, in order; the pauses are
+        # reported on lines of their own, which are taken out here.
+        sent = b"".join(b"flood %06d abcdefghijklmnopqrstuvwxyz\n" % n for n in range(1, 251)).decode()
+        assert len(sent) == 10000
+        before = len(q.output())
+        q.serial_send(sent.encode())
+        q.wait_for(lambda out: "flood 000250" in out[before:], 90)
+        settled(q)
+        region = q.output()[before:]
+        pause = r"serial: input queue full, COM1 receiving paused (\d+) time\(s\) \(\d+ since boot\): " \
+                r"the bytes waited in the UART, none lost"
+        pauses = sum(int(n) for n in re.findall(pause, region))
+        reports = len(re.findall(pause, region))
+        echoed = re.sub(pause, "", region)
+        # A report starts a line of its own: the newline it may add is the
+        # only difference allowed, so compare without newlines, then count.
+        same = echoed.replace("\n", "") == sent.replace("\n", "")
+        newlines = echoed.count("\n") - reports
+        r.check("serial: 10,000 bytes sent at full speed all echo, in order (receiving paused %d time(s) "
+                "while the input queue was full; nothing dropped, no receive error)" % pauses,
+                same and 250 <= newlines <= 250 + reports and "dropped" not in region
+                and "receive errors" not in region,
+                "echoed %d bytes (without reports) of %d; first difference at %s\n%s"
+                % (len(echoed), len(sent),
+                   next((i for i, (a, b) in enumerate(zip(echoed.replace("\n", ""), sent.replace("\n", "")))
+                         if a != b), "-"), q.diagnosis()))
+        after = len(q.output())
+        q.type("ok\n")
+        r.check("serial: the keyboard still echoes after the flood",
+                q.wait_for(lambda out: "ok\n" in out[after:], 20), q.diagnosis())
+    finally:
+        q.stop()
+
+    # --- The line discipline over COM1, Linux in a pty as the oracle ---
+    typed = b"abc\x7fd\r" + b"xyz\x15ok\r" + b"one\rtwo\r" + b"par\x04" + b"\x04"
+    host, host_status = lines_on_host(typed)
+    q = Qemu("serial-lines", serial_socket=True, extra=["-initrd", LINES + " 64"])
+    try:
+        q.wait_for(started("lines"), 30)
+        q.serial_send(typed)
+        ok = q.wait_for(ended("lines"), 30)
+        out = q.output()
+        r.check("serial: a reading program gets an edited line: abc, DEL, d, Enter gives abd\\n",
+                ok and reads(out)[:1] == ["read 4: abd\\n"], "reads: %r\n%s" % (reads(out), q.diagnosis()))
+        r.check("serial: Ctrl-U erases the line, read returns one line per call, Ctrl-D after text hands it "
+                "over, Ctrl-D at the start of a line is end of file: the same reads and status as Linux's pty",
+                reads(out) == host and end_of(out, "lines") == "exit %d" % host_status,
+                "kernel: %r, %s\nhost:   %r, exit %d\n%s" % (reads(out), end_of(out, "lines"), host, host_status,
+                                                          q.diagnosis()))
+        r.check("serial: the typing is echoed as a terminal does (DEL rubs out with \\b \\b)",
+                "abc\b \bd\n" in out, q.diagnosis())
+    finally:
+        q.stop()
+
+    # --- The keyboard through the same line discipline -----------------
+    q = Qemu("serial-keyboard-lines", extra=["-initrd", LINES + " 64"])
+    try:
+        q.wait_for(started("lines"), 30)
+        q.type("abc")
+        q.sendkeys(["backspace"])
+        q.type("d\nxyz")
+        q.sendkeys(["ctrl-u"])
+        q.type("ok\n")
+        q.sendkeys(["ctrl-d"])
+        ok = q.wait_for(ended("lines"), 30)
+        out = q.output()
+        host, host_status = lines_on_host(b"abc\x7fd\rxyz\x15ok\r\x04")
+        r.check("serial: keys typed on the keyboard go through the same line discipline "
+                "(Backspace, Ctrl-U, Enter, Ctrl-D; same reads and status as Linux's pty)",
+                ok and reads(out) == host and end_of(out, "lines") == "exit %d" % host_status,
+                "kernel: %r, %s\nhost:   %r\n%s" % (reads(out), end_of(out, "lines"), host, q.diagnosis()))
+    finally:
+        q.stop()
+
+    # --- A line longer than the buffer, then Ctrl-C from COM1 ----------
+    q = Qemu("serial-long", serial_socket=True, extra=["-initrd", LINES + " 256"])
+    try:
+        q.wait_for(started("lines"), 30)
+        q.serial_send(b"x" * 1100 + b"\r")
+        ok = q.wait_for(lambda out: len(reads(out)) >= 4, 30)
+        out = q.output()
+        got = reads(out)
+        r.check("serial: a line longer than the buffer is cut at 1,023 characters plus Enter, "
+                "read 256 bytes at a time, and the rest is refused and reported",
+                ok and got[:4] == ["read 256: " + "x" * 256] * 3 + ["read 256: " + "x" * 255 + "\\n"]
+                and re.search(r"^terminal: line full \(1024 bytes\), \d+ character\(s\) refused "
+                              r"\(77 since boot\)$", out, re.M) is not None,
+                "reads: %r\n%s" % ([g[:20] for g in got], q.diagnosis()))
+        q.serial_send(b"fine\r")
+        r.check("serial: after the long line, the next one is read whole (nothing corrupted)",
+                q.wait_for(lambda out: "read 5: fine\\n" in out, 20), q.diagnosis())
+        q.serial_send(b"half\x03")
+        ok = q.wait_for(lambda out: end_of(out, "lines") == "killed by Ctrl-C", 20)
+        r.check("serial: Ctrl-C received on COM1 stops the foreground program (echoed ^C)",
+                ok and "half^C\n" in q.output(), q.diagnosis())
+        before = len(q.output())
+        q.serial_send(b"back\r")
+        r.check("serial: then the kernel's own echo is back",
+                q.wait_for(lambda out: "back\n" in out[before:], 20), q.diagnosis())
+    finally:
+        q.stop()
+
+    # --- Output by THRE: far more than the transmit queue holds --------
+    spew = os.path.join(USER, "spew")
+    q = Qemu("serial-spew", extra=["-initrd", spew + " 500"])
+    try:
+        ok = q.wait_for(ended("spew"), 60)
+        out = q.output()
+        host = subprocess.run([spew, "500"], stdout=subprocess.PIPE, timeout=20).stdout.decode()
+        start = out.find("spew 000001")
+        kernel = out[start:out.find("user: pid", start)] if start >= 0 else ""
+        r.check("serial: 28 KB written by a program (4 KB transmit queue) all come out, in order, "
+                "by the THRE interrupt: the same bytes as on Linux",
+                ok and kernel == host and end_of(out, "spew") == "exit 0",
+                "kernel %d bytes, host %d; first difference at %s\n%s"
+                % (len(kernel), len(host), next((i for i, (a, b) in enumerate(zip(kernel, host)) if a != b), "-"),
+                   q.diagnosis()))
+    finally:
+        q.stop()
