@@ -14,13 +14,20 @@ ARGS      ?=
 ACCEL     ?= tcg
 # Where the display goes: a window when $DISPLAY is set, else the terminal
 # (curses), so typed keys reach the guest's PS/2 keyboard either way.
+# In a terminal, the kernel is also asked (quit=curses) to keep QEMU's quit
+# keys at the top of its screen, where curses cannot wipe them.
 ifeq ($(DISPLAY),)
 DISPLAY_OPT := -display curses
+QUIT_HINT   := quit=curses
+QUIT_KEYS   := in this terminal press Esc, then 2 (within a second), type quit, Enter (also shown top right)
 else
 DISPLAY_OPT :=
+QUIT_HINT   :=
+QUIT_KEYS   := close the QEMU window
 endif
 
-QEMU_BASE := -accel $(ACCEL) -m 32M -no-reboot -serial file:com1.out
+QEMU_MACHINE := -accel $(ACCEL) -m 32M -no-reboot
+QEMU_BASE    := $(QEMU_MACHINE) -serial file:com1.out
 
 # The kernel for GDB: cargo profile kdebug (Cargo.toml: no LTO, opt-level 0,
 # so locals are readable and `next` stays on the source line), built to its
@@ -67,7 +74,7 @@ ifneq ($(INITRD),)
 INITRD_OPT := -initrd "$(INITRD)"
 endif
 
-.PHONY: all kernel kernel-debug bad-profile iso run run-iso bochs debug gdb test unit lint bench clean help \
+.PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench clean help \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
@@ -75,6 +82,7 @@ all: kernel
 help:
 	@echo "make            build the release kernel at $(KERNEL)"
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
+	@echo "make run-serial the same without a screen: this terminal is COM1 both ways; Ctrl-A X quits"
 	@echo "make gdb        GDB with QEMU paused under it, on the debug kernel $(DEBUG_KERNEL) (README: Debugging with GDB)"
 	@echo "make debug      QEMU paused, waiting for GDB on localhost:$(GDB_PORT); its monitor in this terminal"
 	@echo "make gdb PROFILE=release   the same on the release kernel $(KERNEL) (also make debug)"
@@ -158,11 +166,23 @@ iso: kernel build/hello.bin build/user/count setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
 
 run: kernel setup-qemu
-	@echo "QEMU: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
-	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT)
+	@echo "QEMU: keyboard in the QEMU screen, COM1 -> com1.out. Quit: $(QUIT_KEYS)."
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(strip $(ARGS) $(QUIT_HINT))" $(INITRD_OPT)
+
+# xv6's qemu-nox: no screen at all; this terminal is COM1, in both
+# directions (IRQ 4), and com1.out still gets a copy of the output through
+# the chardev's log file. mux=on lets Ctrl-A reach QEMU (Ctrl-A X quits,
+# Ctrl-A C toggles its monitor); signal=off sends Ctrl-C to the kernel.
+run-serial: kernel setup-qemu
+	@echo "QEMU without a screen: this terminal is COM1, both ways; COM1 -> com1.out too."
+	@echo "Quit: Ctrl-A, then X.  (Ctrl-C stops the running program, not QEMU.)"
+	@echo
+	$(QEMU) $(QEMU_MACHINE) -display none -chardev stdio,id=com1,mux=on,signal=off,logfile=com1.out \
+		-serial chardev:com1 -mon chardev=com1,mode=readline -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT)
+	@echo "QEMU has quit; COM1's output is in com1.out."
 
 run-iso: iso setup-qemu
-	@echo "QEMU boots $(ISO) through GRUB: COM1 -> com1.out. Quit: close the window, or in the terminal press Esc 2, type quit, Enter."
+	@echo "QEMU boots $(ISO) through GRUB: COM1 -> com1.out. Quit: $(QUIT_KEYS) (no hint on the screen: GRUB's command line is its own)."
 	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -cdrom $(ISO) -boot d
 
 # Bochs' term display, in this terminal (boot/bochs.py says why a script).

@@ -102,6 +102,15 @@ pub fn write_some(bytes: &[u8]) -> usize {
     })
 }
 
+/// Keeps `text` at the top right of the VGA screen (not on COM1).
+pub fn pin(text: &'static str) {
+    without_interrupts(|| {
+        if let Some(screen) = CONSOLE.lock().screen.as_mut() {
+            screen.pin(text);
+        }
+    });
+}
+
 /// The column the next byte lands in.
 pub fn column() -> usize {
     without_interrupts(|| CONSOLE.lock().column)

@@ -82,6 +82,9 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         );
     }
     let options = cmdline::parse(handover.cmdline, |problem| println!("{problem}"));
+    if let Some(hint) = options.quit_hint {
+        console::pin(hint);
+    }
 
     // Memory (src/mm/): frames from the memory map, and the kernel's own
     // page tables in place of the boot stub's.

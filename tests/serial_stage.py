@@ -219,3 +219,97 @@ def stage_serial(r):
                    q.diagnosis()))
     finally:
         q.stop()
+
+    # --- make run-serial, as a student runs it in a bare terminal -------
+    ok, shown, status = run_serial_session()
+    r.check("serial: make run-serial says how to quit before QEMU starts (Ctrl-A, then X)",
+            "Quit: Ctrl-A, then X." in shown, shown[-2000:])
+    r.check("serial: in make run-serial the terminal is COM1: typed bytes reach a program through the "
+            "line discipline (abc, DEL, d, Enter gives abd\\n) and Ctrl-C stops it",
+            ok and "read 4: abd\\n" in shown and "(lines) killed by Ctrl-C" in shown, shown[-2000:])
+    r.check("serial: Ctrl-A X quits make run-serial (exit 0), and com1.out has the session",
+            status == 0 and "QEMU has quit" in shown and "read 4: abd\\n" in read_file("com1.out"),
+            "make exit status %r\n%s" % (status, shown[-2000:]))
+
+    # --- make run's curses hint: pinned on the screen --------------------
+    q = Qemu("serial-quit-hint", append="quit=curses")
+    try:
+        q.wait_line(READY, 30)
+        q.type("x\n" * 30)  # scroll the screen: the hint must stay on top
+        q.wait_for(lambda out: out.count("x\n") >= 30, 30)
+        rows = visible_rows(q)
+        r.check("serial: quit=curses (make run in a terminal) keeps QEMU's quit keys on the top row "
+                "of the screen, after it scrolled",
+                rows and rows[0].rstrip().endswith("leave QEMU: Esc 2, type quit, Enter"),
+                "top row: %r\n%s" % (rows[:1], q.diagnosis()))
+    finally:
+        q.stop()
+
+
+def read_file(path):
+    try:
+        with open(os.path.join(ROOT, path), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def visible_rows(q):
+    """The 25 rows the screen shows. The kernel scrolls by moving the
+    CRTC's start address, which the monitor does not show, so they are
+    found in the text buffer: the last row holding text is the last line
+    printed, and the row below it, where the cursor waits, is the bottom
+    row of the screen (this holds until the buffer's ~180 rows wrap)."""
+    text = q.screen().split("\n")
+    last = max((i for i, row in enumerate(text) if row.strip()), default=0)
+    bottom = last + 1
+    return text[max(0, bottom - 24):bottom + 1]
+
+
+def run_serial_session():
+    """Runs `make -s run-serial INITRD=build/user/lines` in a pseudo-
+    terminal, as a student would in a bare terminal: types a line with a
+    DEL in it, Ctrl-C, then Ctrl-A X. Returns (saw the program's read,
+    everything the terminal showed, make's exit status)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execvp("make", ["make", "-s", "run-serial", "INITRD=build/user/lines"])
+    shown = b""
+
+    def pump(until, timeout):
+        nonlocal shown
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and until not in shown:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    return False
+                if not chunk:
+                    return False
+                shown += chunk
+        return until in shown
+
+    ok = pump(b"(lines) started", 60)
+    if ok:
+        os.write(fd, b"abc\x7fd\r")
+        ok = pump(b"read 4: abd\\n", 20)
+        os.write(fd, b"\x03")
+        ok = pump(b"killed by Ctrl-C", 20) and ok
+    os.write(fd, b"\x01x")
+    pump(b"QEMU has quit", 20)
+    status = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done, code = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = os.waitstatus_to_exitcode(code)
+            break
+        time.sleep(0.1)
+    if status is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    os.close(fd)
+    return ok, shown.decode(errors="replace").replace("\r", ""), status

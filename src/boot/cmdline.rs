@@ -28,7 +28,13 @@ pub const KNOWN: &[(&str, &str)] = &[
         "rr (round robin, the default) or coop (no preemption), and/or trace: sched=coop,trace",
     ),
     ("quantum", "timer ticks a process runs before round robin switches, 1-1000 (default 5)"),
+    ("quit", "curses: keep QEMU's quit keys on screen (make run in a terminal sets it)"),
 ];
+
+/// What `quit=curses` pins to the top right of the screen: under QEMU's
+/// curses display the screen is the whole terminal, and a hint printed
+/// before QEMU started is wiped.
+pub const CURSES_QUIT_HINT: &str = " leave QEMU: Esc 2, type quit, Enter ";
 
 /// Default `quantum=`: 5 ticks, 50 ms at the default 100 Hz.
 pub const DEFAULT_QUANTUM: u32 = 5;
@@ -79,6 +85,8 @@ pub struct Options<'a> {
     pub trace: bool,
     /// `quantum=`: ticks before a switch.
     pub quantum: u32,
+    /// `quit=curses`: the hint to keep on screen.
+    pub quit_hint: Option<&'static str>,
 }
 
 impl Default for Options<'_> {
@@ -92,6 +100,7 @@ impl Default for Options<'_> {
             sched: Mode::Preemptive,
             trace: false,
             quantum: DEFAULT_QUANTUM,
+            quit_hint: None,
         }
     }
 }
@@ -162,6 +171,8 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
                     None => report(bad()),
                 }
             }
+            "quit" if value == "curses" => options.quit_hint = Some(CURSES_QUIT_HINT),
+            "quit" => report(bad()),
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -269,5 +280,16 @@ mod tests {
         );
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
+    }
+
+    #[test]
+    fn quit_curses_pins_the_hint_and_nothing_else_is_taken() {
+        let mut problems = Vec::new();
+        let o = parse("quit=curses", |p| problems.push(p.to_string()));
+        assert_eq!(o.quit_hint, Some(CURSES_QUIT_HINT));
+        let o = parse("quit=gtk", |p| problems.push(p.to_string()));
+        assert_eq!(o.quit_hint, None);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("cmdline: bad value 'gtk' for quit="));
     }
 }

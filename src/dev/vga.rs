@@ -29,6 +29,8 @@ pub const WIDTH: usize = 80;
 pub const HEIGHT: usize = 25;
 /// Attribute byte: light grey on black.
 const ATTRIBUTE: u16 = 0x07 << 8;
+/// Attribute byte of pinned text: black on light grey.
+const PINNED_ATTRIBUTE: u16 = 0x70 << 8;
 /// An empty cell.
 const BLANK: u16 = ATTRIBUTE | b' ' as u16;
 /// What a byte the screen cannot show is drawn as (CP437 small square).
@@ -48,6 +50,8 @@ pub struct Screen {
     column: usize,
     /// Buffer cell shown top left (a multiple of WIDTH).
     top: usize,
+    /// Text kept at the top right of the screen (`pin`).
+    pinned: &'static str,
 }
 
 impl Default for Screen {
@@ -59,7 +63,7 @@ impl Default for Screen {
 impl Screen {
     /// Clears the screen and starts writing on its bottom line.
     pub fn new() -> Screen {
-        let mut screen = Screen { column: 0, top: 0 };
+        let mut screen = Screen { column: 0, top: 0, pinned: "" };
         for row in 0..HEIGHT {
             screen.clear_row(row * WIDTH);
         }
@@ -95,6 +99,23 @@ impl Screen {
         }
     }
 
+    /// Keeps `text` at the top right of the screen, in reverse video, over
+    /// whatever line scrolls under it: for a hint that must stay readable
+    /// (src/boot/cmdline.rs: `quit=`).
+    pub fn pin(&mut self, text: &'static str) {
+        self.pinned = text;
+        self.draw_pinned();
+    }
+
+    /// Draws the pinned text on the top row shown (after every scroll).
+    fn draw_pinned(&mut self) {
+        let text = &self.pinned.as_bytes()[..self.pinned.len().min(WIDTH)];
+        let first = self.top + WIDTH - text.len();
+        for (i, &byte) in text.iter().enumerate() {
+            Self::put(first + i, PINNED_ATTRIBUTE | u16::from(byte));
+        }
+    }
+
     /// Tells the CRT controller to show the screen from buffer cell `top`.
     fn show_from(&mut self, top: usize) {
         self.top = top;
@@ -125,6 +146,9 @@ impl Screen {
         self.clear_row(top + (HEIGHT - 1) * WIDTH);
         self.show_from(top);
         self.column = 0;
+        if !self.pinned.is_empty() {
+            self.draw_pinned();
+        }
     }
 
     pub fn write_byte(&mut self, byte: u8) {
