@@ -161,7 +161,7 @@ def stage_badinput(r):
         ok = q.wait_line(READY, 60)
         out = q.output()
         r.check("badinput: unknown option reported, kernel still ready",
-                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench= sched= quantum=" in out,
+                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench= sched= quantum= quit=" in out,
                 q.diagnosis())
         r.check("badinput: bad hz value reported and the later valid one used",
                 "cmdline: bad value '5' for hz=" in out and "pit: channel 0 at 250 Hz" in out, q.diagnosis())
