@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(
             m,
             "cmdline: unknown option 'colour=blue' ignored; known options: \
-             hz= test= fault= init= bench= sched= quantum="
+             hz= test= fault= init= bench= sched= quantum= quit="
         );
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));
