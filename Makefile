@@ -162,7 +162,7 @@ bad-profile:
 	@echo "make: PROFILE=$(PROFILE): use PROFILE=kdebug (the default) or PROFILE=release"; exit 2
 
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
-iso: kernel build/hello.bin build/user/count setup-grub
+iso: kernel build/hello.bin build/user/count build/user/spew setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
 
 run: kernel setup-qemu

@@ -29,9 +29,10 @@ tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/boot/grub" "$(dirname "$iso")"
 cp "$kernel" "$tree/boot/kernel.elf"
-# The user programs the menu entries load as modules (hello, two).
+# The user programs the menu entries load as modules (hello, two, output).
 if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
 if [ -f build/user/count ]; then cp build/user/count "$tree/boot/count"; fi
+if [ -f build/user/spew ]; then cp build/user/spew "$tree/boot/spew"; fi
 {
     if [ -n "$entry" ]; then echo "set default=$entry"; fi
     cat boot/grub.cfg
