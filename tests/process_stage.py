@@ -26,9 +26,12 @@ def boot(name, modules, append=""):
 
 
 def end_line(out, name):
-    """(how, ticks, ring-3 ticks) of program NAME's end line, or None."""
-    m = re.search(r"^user: pid \d+ \(%s\) (exit -?\d+|killed by \S+(?: \S+)?) \((\d+) ticks, (\d+) in ring 3"
-                  % re.escape(name), out, re.M)
+    """(how, ticks, ring-3 ticks) of program NAME's end line, or None.
+    HOW is 'exit 0', 'exit 44, from exit(300)' (the status as Linux
+    reports it, 8 bits, and what the program passed when that differs),
+    'killed by #PF' or 'killed by Ctrl-C'."""
+    m = re.search(r"^user: pid \d+ \(%s\) (exit \d+(?:, from exit\(-?\d+\))?|killed by \S+(?: \S+)?) "
+                  r"\((\d+) ticks, (\d+) in ring 3" % re.escape(name), out, re.M)
     return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
 
 
