@@ -19,6 +19,7 @@ import subprocess
 import time
 
 from harness import OUT, READY_LINE as READY, ROOT, STATUS_PASSED, Emulator, Qemu, tail
+from linux_stage import check_linux_programs
 
 ISO = os.path.join(ROOT, "build", "os.iso")
 SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
@@ -35,14 +36,19 @@ def selftest_iso():
     return SELFTEST_ISO
 
 
-def two_iso():
-    """build/os.iso's twin that boots the `two` entry (two programs with
-    arguments, sched=trace); built once per build/os.iso."""
-    path = os.path.join(OUT, "two.iso")
+def entry_iso(entry):
+    """build/os.iso's twin that boots menu entry ENTRY; built once per
+    build/os.iso."""
+    path = os.path.join(OUT, entry + ".iso")
     if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(ISO):
-        subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), path, "two"],
+        subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), path, entry],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return path
+
+
+def two_iso():
+    """The `two` entry: two programs with arguments, sched=trace."""
+    return entry_iso("two")
 
 
 def check_two_programs(r, label, machine):
@@ -118,6 +124,14 @@ def stage_iso(r):
     q = Qemu("iso-two", iso=two_iso())
     try:
         check_two_programs(r, "iso", q)
+    finally:
+        q.stop()
+
+    # The `linux` entry: two C programs built with gcc -m32 -static, as
+    # GRUB modules; typed answers; the host runs the same binaries.
+    q = Qemu("iso-linux", iso=entry_iso("linux"))
+    try:
+        check_linux_programs(r, "iso", q)
     finally:
         q.stop()
 
