@@ -4,7 +4,9 @@ Both boot build/os.iso (make iso) as it is, and a copy whose GRUB boots
 the `selftest` menu entry (test=all): the in-kernel tests then run on
 each emulator's own PIT, PIC and i8042, and keys typed from outside must
 still echo afterwards (without QEMU's isa-debug-exit the kernel carries
-on to its idle loop).
+on to its idle loop). Copies that boot the `two` and `linux` entries run
+programs given as GRUB modules: two interleaved processes, and two C
+programs built against glibc, checked against this host's run of them.
 
 Bochs runs headless: boot/bochs.py (what `make bochs` runs) inside a
 detached tmux session on a private server, so its term display has a
@@ -20,6 +22,7 @@ import time
 
 from harness import OUT, READY_LINE as READY, ROOT, STATUS_PASSED, Emulator, Qemu, tail
 from linux_stage import check_linux_programs
+from process_stage import all_ended
 
 ISO = os.path.join(ROOT, "build", "os.iso")
 SELFTEST_ISO = os.path.join(OUT, "selftest.iso")
@@ -54,7 +57,7 @@ def two_iso():
 def check_two_programs(r, label, machine):
     """The `two` entry: GRUB's two module lines with arguments become two
     processes, interleaved by the timer, and every frame comes back."""
-    ok = machine.wait_for(lambda out: "user: every program has ended;" in out, 120)
+    ok = machine.wait_for(all_ended, 120)
     out = machine.output()
     names = [m.group(1) for m in re.finditer(r"^([ab]) \d$", out, re.M)]
     r.check("%s: GRUB's two `module` lines with arguments start two processes, interleaved by the "
@@ -296,5 +299,13 @@ def stage_bochs(r):
     b = Bochs("bochs-two", two_iso())
     try:
         check_two_programs(r, "bochs", b)
+    finally:
+        b.stop()
+
+    # The glibc programs on Bochs' CPU model (its FXSAVE, its SSE), typed
+    # into its terminal.
+    b = Bochs("bochs-linux", entry_iso("linux"))
+    try:
+        check_linux_programs(r, "bochs", b)
     finally:
         b.stop()

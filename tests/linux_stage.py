@@ -20,7 +20,7 @@ import re
 import subprocess
 
 from harness import ROOT, Qemu
-from process_stage import end_line, program
+from process_stage import all_ended, end_line, program
 
 BUILD = os.path.join(ROOT, "build")
 HELLO_C = os.path.join(BUILD, "hello_c")
@@ -87,7 +87,8 @@ def type_answers(machine, start=0):
         if not machine.wait_for(lambda out: prompt in out[start:], 60):
             return False
         start = machine.output().index(prompt, start) + len(prompt)
-        machine.burst(line)
+        # QEMU types through QMP; Bochs through its terminal (tmux).
+        (machine.burst if hasattr(machine, "burst") else machine.type)(line)
     return True
 
 
@@ -125,7 +126,7 @@ def check_linux_programs(r, label, machine):
             ok and kernel == host and status == 0 and end_line(out, "args_c")[0] == "exit 0",
             "kernel:\n%s\nhost:\n%s\n%s" % (kernel, host, machine.diagnosis()))
     typed = type_answers(machine, out.index(end_line_text(out, "args_c")))
-    ok = typed and machine.wait_for(lambda out: "user: every program has ended;" in out, 60)
+    ok = typed and machine.wait_for(all_ended, 60)
     check_hello(r, label, machine, "hello_c", after_name="args_c")
     out = machine.output()
     r.check("%s: neither program made a system call the kernel does not know" % label,
@@ -142,7 +143,7 @@ def stage_linux(r):
     q = Qemu("linux-hello", extra=["-initrd", HELLO_C])
     try:
         typed = type_answers(q)
-        ok = typed and q.wait_for(lambda out: "user: every program has ended;" in out, 60)
+        ok = typed and q.wait_for(all_ended, 60)
         r.check("linux: hello_c starts, asks, reads the typed lines and ends", ok, q.diagnosis())
         check_hello(r, "linux", q, HELLO_C)
         out = q.output()
@@ -156,7 +157,7 @@ def stage_linux(r):
 
     q = Qemu("linux-args", extra=["-initrd", " ".join([ARGS_C, "one", "two", "3"])])
     try:
-        ok = q.wait_for(lambda out: "user: every program has ended;" in out, 60)
+        ok = q.wait_for(all_ended, 60)
         out = q.output()
         kernel = output_of(out, "args_c")
         host, status = on_host(ARGS_C, ["one", "two", "3"])
@@ -175,7 +176,7 @@ def stage_linux(r):
     q = Qemu("linux-tls", append="quantum=2",
              extra=["-initrd", ",".join([program("tls"), program("tlspeek"), program("count", "c", "8", "60")])])
     try:
-        ok = q.wait_for(lambda out: "user: every program has ended;" in out, 60)
+        ok = q.wait_for(all_ended, 60)
         out = q.output()
         host, status = on_host(os.path.join(BUILD, "user", "tls"))
         first, last = host.splitlines()[0], host.splitlines()[-1]
@@ -204,7 +205,7 @@ def stage_linux(r):
         q = Qemu("linux-random" + ("-rdrand" if cpu else ""), extra=["-initrd", program("getrandom")]
                  + (["-cpu", cpu] if cpu else []))
         try:
-            ok = q.wait_for(lambda out: "user: every program has ended;" in out, 30)
+            ok = q.wait_for(all_ended, 30)
             out = q.output()
             r.check("linux: getrandom fills buffers with fresh, balanced bytes and refuses bad flags and "
                     "buffers as Linux does (%s; same output as on the host)" % source,
@@ -217,7 +218,7 @@ def stage_linux(r):
     # mprotect, as glibc uses it on its RELRO pages: the page tables change.
     q = Qemu("linux-mprotect", extra=["-initrd", program("mprotect")])
     try:
-        ok = q.wait_for(lambda out: "user: every program has ended;" in out, 30)
+        ok = q.wait_for(all_ended, 30)
         out = q.output()
         kernel = output_of(out, "mprotect")
         kernel = kernel and kernel.split("trap: #PF")[0]
@@ -239,7 +240,7 @@ def stage_linux(r):
              extra=["-initrd", ",".join([HELLO_C, program("fpu", "5"), program("fpu", "9")])])
     try:
         typed = type_answers(q)
-        ok = typed and q.wait_for(lambda out: "user: every program has ended;" in out, 60)
+        ok = typed and q.wait_for(all_ended, 60)
         out = q.output()
         lines = re.findall(r"fpu \d+: .*\n", out)
         host = [on_host(os.path.join(BUILD, "user", "fpu"), [n])[0] for n in ("5", "9")]

@@ -125,6 +125,8 @@ pub const RLIMIT_STACK: u32 = 3;
 pub const GRND_NONBLOCK: u32 = 1;
 pub const GRND_RANDOM: u32 = 2;
 pub const GRND_INSECURE: u32 = 4;
+/// The most bytes one getrandom returns (Linux: 32 MiB - 1).
+pub const GETRANDOM_MAX: u32 = (32 << 20) - 1;
 
 /// mprotect's bits.
 pub const PROT_READ: u32 = 1;
@@ -582,7 +584,8 @@ fn set_thread_area(desc: u32, kernel: &mut impl Services) -> i32 {
 }
 
 /// getrandom: glibc asks for 4 bytes at start-up for malloc's tcache key
-/// (without them it falls back to the clock). Never blocks; flags other
+/// (without them it falls back to the clock). Never blocks, and returns
+/// at most GETRANDOM_MAX bytes, as Linux; flags other
 /// than the three Linux knows, or GRND_RANDOM with GRND_INSECURE, are
 /// -EINVAL. A page the program may not write stops the fill: the bytes
 /// before it are the answer, or -EFAULT.
@@ -591,7 +594,8 @@ fn getrandom(buf: u32, len: u32, flags: u32, kernel: &mut impl Services) -> i32 
     if flags & !(GRND_NONBLOCK | both) != 0 || flags & both == both {
         return -EINVAL;
     }
-    let len = len.min(i32::MAX as u32);
+    // Linux's limit for one call; more may come in another.
+    let len = len.min(GETRANDOM_MAX);
     let Some(user) = UserRange::new(buf, len) else { return -EFAULT };
     let mut bytes = [0u8; BOUNCE_BYTES];
     let mut done = 0;
