@@ -94,7 +94,9 @@ help:
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
-	@echo "make user-programs   those and the test programs build/user/* (tests/user/*.c, gcc -m32)"
+	@echo "make user-programs   those, the C examples build/hello_c and build/args_c (gcc -m32 -static),"
+	@echo "                and the test programs build/user/* (tests/user/*.c, gcc -m32 -nostdlib)"
+	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
@@ -131,9 +133,20 @@ build/hello.elf: tests/user/hello.asm | setup-user
 	nasm -f elf32 -o build/hello.o $<
 	ld -m elf_i386 -o $@ build/hello.o
 
-# The test programs (tests/user/*.c): freestanding Linux i386 programs,
-# built the ordinary way, that run unchanged on the kernel and on Linux.
-USER_C     := $(wildcard tests/user/*.c)
+# C programs with the C library (glibc), built exactly as on Linux, with no
+# flag of this project's: the example hello_c and args_c (README: Linux
+# programs). `make build/hello_c`, or `make run INITRD="build/hello_c"`,
+# which builds it first.
+LIBC_PROGRAMS := build/hello_c build/args_c
+
+build/%_c: tests/user/%_c.c | setup-user
+	@mkdir -p build
+	gcc -m32 -static -o $@ $<
+
+# The test programs (tests/user/*.c but those): freestanding Linux i386
+# programs, built the ordinary way, that run unchanged on the kernel and
+# on Linux.
+USER_C     := $(filter-out $(patsubst build/%,tests/user/%.c,$(LIBC_PROGRAMS)),$(wildcard tests/user/*.c))
 USER_TESTS := $(patsubst tests/user/%.c,build/user/%,$(USER_C))
 USER_CFLAGS := -m32 -static -nostdlib -ffreestanding -O2 -fno-stack-protector -Wall -Wno-unused-parameter
 
@@ -141,7 +154,14 @@ build/user/%: tests/user/%.c tests/user/linux.h | setup-user
 	@mkdir -p build/user
 	gcc $(USER_CFLAGS) -o $@ $<
 
-user-programs: build/hello.bin build/hello.elf $(USER_TESTS)
+user-programs: build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS)
+
+# The programs INITRD names that make knows how to build: every word of
+# INITRD (files and arguments, split at commas and spaces) that is one of
+# them. make run builds them first.
+comma := ,
+INITRD_BUILT := $(filter build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS),\
+                         $(subst $(comma), ,$(INITRD)))
 
 # Cargo decides what is out of date; this rule always asks it.
 kernel: setup-rust
@@ -162,10 +182,10 @@ bad-profile:
 	@echo "make: PROFILE=$(PROFILE): use PROFILE=kdebug (the default) or PROFILE=release"; exit 2
 
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
-iso: kernel build/hello.bin build/user/count build/user/spew setup-grub
+iso: kernel build/hello.bin build/user/count build/user/spew $(LIBC_PROGRAMS) setup-grub
 	boot/mkiso.sh $(ISO) $(ENTRY)
 
-run: kernel setup-qemu
+run: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU: keyboard in the QEMU screen, COM1 -> com1.out. Quit: $(QUIT_KEYS)."
 	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(strip $(ARGS) $(QUIT_HINT))" $(INITRD_OPT)
 
@@ -173,7 +193,7 @@ run: kernel setup-qemu
 # directions (IRQ 4), and com1.out still gets a copy of the output through
 # the chardev's log file. mux=on lets Ctrl-A reach QEMU (Ctrl-A X quits,
 # Ctrl-A C toggles its monitor); signal=off sends Ctrl-C to the kernel.
-run-serial: kernel setup-qemu
+run-serial: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU without a screen: this terminal is COM1, both ways; COM1 -> com1.out too."
 	@echo "Quit: Ctrl-A, then X.  (Ctrl-C stops the running program, not QEMU.)"
 	@echo
@@ -194,7 +214,7 @@ bochs: iso setup-bochs
 # Two terminals: QEMU here, paused, with its monitor on this terminal (no
 # curses screen to wipe the hint); GDB in another. Keys: the QEMU window if
 # there is one, `sendkey a` at the (qemu) prompt, or `keypress a` in GDB.
-debug: $(GDB_BUILD) setup-qemu
+debug: $(GDB_BUILD) setup-qemu $(INITRD_BUILT)
 	@rm -f $(QMP_SOCK)
 	@echo "QEMU is paused, waiting for GDB on localhost:$(GDB_PORT); COM1 -> com1.out. In another terminal, here:"
 	@echo "    gdb -x gdb/kernel.gdb -ex 'target remote localhost:$(GDB_PORT)' $(GDB_KERNEL)"
@@ -207,7 +227,7 @@ debug: $(GDB_BUILD) setup-qemu
 # so no port is needed and QEMU ends when GDB does. gdb/kernel.gdb brings
 # the settings and the commands vbreak, trapframe, idt-gate, pic-state and
 # keypress.
-gdb: $(GDB_BUILD) setup-qemu setup-gdb
+gdb: $(GDB_BUILD) setup-qemu setup-gdb $(INITRD_BUILT)
 	@rm -f $(QMP_SOCK)
 	@echo "GDB runs QEMU, paused at the reset vector, on $(GDB_KERNEL); COM1 -> com1.out."
 	@echo "Keys: keypress a (continues and types); quit ends GDB and QEMU. README: Debugging with GDB."

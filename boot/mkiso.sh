@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # boot/mkiso.sh ISO [ENTRY]
 # Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf,
-# build/hello.bin (the example user program, if built) and boot/grub.cfg.
+# the example user programs (build/hello.bin, build/user/count,
+# build/hello_c, build/args_c, those that are built) and boot/grub.cfg.
 # ENTRY, the --id of a menu entry in boot/grub.cfg (`boot/mkiso.sh --list`
 # prints them all), becomes the one GRUB boots; without it, the first.
 # `make iso` runs this for build/os.iso; tests/emulators.py for its variant.
@@ -29,10 +30,14 @@ tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/boot/grub" "$(dirname "$iso")"
 cp "$kernel" "$tree/boot/kernel.elf"
-# The user programs the menu entries load as modules (hello, two, output).
+# The user programs the menu entries load as modules (hello, two, output, linux).
 if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
-if [ -f build/user/count ]; then cp build/user/count "$tree/boot/count"; fi
-if [ -f build/user/spew ]; then cp build/user/spew "$tree/boot/spew"; fi
+for program in count spew; do
+    if [ -f "build/user/$program" ]; then cp "build/user/$program" "$tree/boot/$program"; fi
+done
+for program in hello_c args_c; do
+    if [ -f "build/$program" ]; then cp "build/$program" "$tree/boot/$program"; fi
+done
 {
     if [ -n "$entry" ]; then echo "set default=$entry"; fi
     cat boot/grub.cfg

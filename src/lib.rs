@@ -9,7 +9,7 @@
 //! | room | what it owns |
 //! | --- | --- |
 //! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
-//! | `cpu/` | the CPU's tables (GDT, TSS, IDT, page tables), single instructions |
+//! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
 //! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, QEMU exit |
 //! | `console.rs` | kernel output: COM1 and the VGA screen behind one lock |

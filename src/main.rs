@@ -12,7 +12,7 @@
 
 use irqkernel::boot::{cmdline, multiboot, READY_LINE};
 use irqkernel::cpu::paging::{PageFlags, KERNEL_BASE, KERNEL_FIRST_ENTRY};
-use irqkernel::cpu::{self, gdt, idt, paging, tss};
+use irqkernel::cpu::{self, fpu, gdt, idt, paging, tss};
 use irqkernel::dev::{i8042, pic, pit, rtc, uart};
 use irqkernel::interrupt::dispatch::{self, set_ring3_hooks};
 use irqkernel::interrupt::register;
@@ -109,8 +109,10 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     let (loader_cs, loader_ds) = gdt::selectors();
     gdt::init();
     println!(
-        "gdt: {} flat descriptors loaded; CS {:#04x} -> {:#04x}, DS/ES/FS/GS/SS {:#04x} -> {:#04x}",
+        "gdt: {} slots loaded (flat segments, 2 TSSs, {} TLS slots for the running process); \
+         CS {:#04x} -> {:#04x}, DS/ES/FS/GS/SS {:#04x} -> {:#04x}",
         gdt::GDT_ENTRIES,
+        gdt::TLS_ENTRIES,
         loader_cs,
         gdt::KERNEL_CODE,
         loader_ds,
@@ -125,6 +127,19 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         tss::DOUBLE_FAULT_TSS,
         df_stack
     );
+
+    match fpu::init() {
+        fpu::Support::X87AndSse => println!(
+            "fpu: x87 and SSE on for programs (CR0.EM clear, CR4.OSFXSR), \
+             saved per process with FXSAVE"
+        ),
+        fpu::Support::X87 => {
+            println!("fpu: x87 on for programs, saved per process with FXSAVE; no SSE")
+        }
+        fpu::Support::None => {
+            println!("fpu: no FXSAVE on this CPU: the FPU stays off, a program using it is killed")
+        }
+    }
 
     // The interrupt path (src/interrupt/): gates, then the PIC.
     let table = dispatch::init(tss::DOUBLE_FAULT_TSS);
@@ -219,6 +234,12 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         terminal::QUEUE_SIZE,
         terminal::line::BUFFER - 1
     );
+
+    if user::random::has_rdrand() {
+        println!("random: getrandom and AT_RANDOM draw on RDRAND, stirred with the TSC");
+    } else {
+        println!("random: no RDRAND on this CPU: getrandom and AT_RANDOM stir the TSC and ticks");
+    }
 
     cpu::enable_interrupts();
     println!("{READY_LINE}");

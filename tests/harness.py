@@ -362,8 +362,15 @@ class Qemu(Emulator):
             while echoed is not None and echoed() < i - ahead and self.alive() \
                     and time.monotonic() < deadline:
                 time.sleep(0.002)
-            key = {"type": "qcode", "data": keys_for(c)[0]}
-            events = [{"type": "key", "data": {"down": down, "key": key}} for down in (True, False)]
+            # A shifted character ('A', '!') is Shift held around the key:
+            # QMP has no 'shift-a' key name, as HMP's sendkey has.
+            name = keys_for(c)[0]
+            held = ["shift"] if name.startswith("shift-") else []
+            names = held + [name[len("shift-"):] if held else name]
+            events = ([{"type": "key", "data": {"down": True, "key": {"type": "qcode", "data": n}}}
+                       for n in names]
+                      + [{"type": "key", "data": {"down": False, "key": {"type": "qcode", "data": n}}}
+                         for n in reversed(names)])
             if not self.alive():
                 return  # the wait that follows says why
             try:

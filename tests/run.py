@@ -23,7 +23,12 @@ Stages (all by default; name some to run only those):
             long lines, Ctrl-C) from COM1 and the keyboard with Linux in a
             pty as the oracle, 28 KB of program output by THRE
             (tests/serial_stage.py)
-  iso       build/os.iso booted in QEMU through GRUB (tests/emulators.py)
+  linux     C programs built with gcc -m32 -static (glibc), unchanged:
+            hello_c with typed input and args_c against the host's run,
+            no unknown system call; TLS slots per process (tls, tlspeek),
+            FPU/SSE registers per process (fpu) (tests/linux_stage.py)
+  iso       build/os.iso booted in QEMU through GRUB, the glibc programs
+            among its entries (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
             tmux into its terminal display (tests/emulators.py)
   bench     make bench's mode once, short (bench=quick): every line of the
@@ -50,6 +55,7 @@ from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
 from gdb_stage import stage_gdb
+from linux_stage import stage_linux
 from process_stage import stage_processes
 from serial_stage import stage_serial
 from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
@@ -194,7 +200,7 @@ def stage_badinput(r):
 
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
           "faults": stage_faults, "user": stage_user, "processes": stage_processes,
-          "serial": stage_serial, "iso": stage_iso, "bochs": stage_bochs,
+          "serial": stage_serial, "linux": stage_linux, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb}
 
 

@@ -13,8 +13,11 @@ from harness import ROOT, Qemu
 
 def ended(name, how):
     """A predicate: COM1 has program NAME's end line saying HOW
-    ('exit 0', 'killed by #PF', 'killed by Ctrl-C')."""
-    pattern = re.compile(r"^user: pid \d+ \(%s\) %s \(" % (re.escape(name), re.escape(how)), re.M)
+    ('exit 0', 'killed by #PF', 'killed by Ctrl-C'). 'exit 44' also
+    matches 'exit 44, from exit(300)', the form for a status passed to
+    exit that does not fit Linux's 8 bits."""
+    pattern = re.compile(r"^user: pid \d+ \(%s\) %s(?:, from exit\(-?\d+\))? \("
+                         % (re.escape(name), re.escape(how)), re.M)
     return lambda out: pattern.search(out) is not None
 
 

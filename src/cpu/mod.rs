@@ -5,13 +5,22 @@
 //! Vol. 3A): the GDT (`gdt`), the task-state segments (`tss`), the IDT
 //! (`idt`) and the page tables (`paging`). This file holds one wrapper per
 //! instruction the kernel uses outside those tables: the interrupt flag,
-//! `hlt`, the time-stamp counter and CR2, each with its reason. Nothing
-//! here knows about devices, vectors or processes.
+//! `hlt`, the time-stamp counter, CR2, CPUID and RDRAND, each with its
+//! reason. `fpu` switches the FPU and SSE on for programs and saves their
+//! registers. Nothing here knows about devices, vectors or processes.
 
+pub mod fpu;
 pub mod gdt;
 pub mod idt;
 pub mod paging;
 pub mod tss;
+
+/// CPUID leaf 1, EDX: FXSAVE/FXRSTOR and CR4.OSFXSR exist.
+pub const CPUID_EDX_FXSR: u32 = 1 << 24;
+/// CPUID leaf 1, EDX: SSE.
+pub const CPUID_EDX_SSE: u32 = 1 << 25;
+/// CPUID leaf 1, ECX: the RDRAND instruction.
+pub const CPUID_ECX_RDRAND: u32 = 1 << 30;
 
 #[cfg(target_arch = "x86")]
 pub use self::instructions::*;
@@ -82,6 +91,33 @@ mod instructions {
     pub fn rdtsc() -> u64 {
         // SAFETY: rdtsc is unprivileged here (CR4.TSD clear) and side-effect free.
         unsafe { x86::time::rdtsc() }
+    }
+
+    /// CPUID leaf 1's feature flags: (ECX, EDX).
+    pub fn cpuid_features() -> (u32, u32) {
+        // Every CPU this kernel runs on (i586 and later) has CPUID, and
+        // leaf 1 on all of them; it only reads.
+        let r = core::arch::x86::__cpuid(1);
+        (r.ecx, r.edx)
+    }
+
+    /// Tries 10 times, as Intel's guide to RDRAND advises, for a random
+    /// word from the CPU's generator; None if it never had one ready. Call
+    /// only if `cpuid_features` shows RDRAND (else it is #UD).
+    pub fn rdrand() -> Option<u32> {
+        for _ in 0..10 {
+            let (value, ok): (u32, u8);
+            // SAFETY: the caller checked CPUID for RDRAND; it writes only
+            // the two output registers and the flags.
+            unsafe {
+                asm!("rdrand {0:e}", "setc {1}", out(reg) value, out(reg_byte) ok,
+                          options(nomem, nostack))
+            };
+            if ok != 0 {
+                return Some(value);
+            }
+        }
+        None
     }
 
     /// CR2: the linear address of the last page fault.

@@ -141,6 +141,14 @@ mod hw {
         unsafe { asm!("mov cr3, {}", in(reg) directory, options(nostack, preserves_flags)) };
     }
 
+    /// Drops the TLB's cached translation of the page holding `address`
+    /// (in the current address space), after its entry changed.
+    pub fn invalidate_page(address: u32) {
+        // SAFETY: invlpg only drops a cached translation; the next access
+        // reads the page tables again.
+        unsafe { asm!("invlpg [{}]", in(reg) address, options(nostack, preserves_flags)) };
+    }
+
     /// The physical address of the current page directory (CR3).
     pub fn current_directory() -> u32 {
         let cr3: u32;

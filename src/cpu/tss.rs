@@ -137,7 +137,7 @@ pub use self::hw::*;
 #[cfg(target_os = "none")]
 mod hw {
     use super::*;
-    use crate::cpu::gdt::{self, FIRST_TSS_INDEX, KERNEL_CODE, KERNEL_DATA};
+    use crate::cpu::gdt::{self, DOUBLE_FAULT_TSS_INDEX, KERNEL_CODE, KERNEL_DATA, MAIN_TSS_INDEX};
 
     const STACK_SIZE: usize = 16 * 1024;
 
@@ -155,8 +155,8 @@ mod hw {
     static mut DOUBLE_FAULT_STACK: Stack = Stack([0; STACK_SIZE]);
 
     /// Selectors of the two TSSs in the GDT.
-    pub const MAIN_TSS: u16 = (FIRST_TSS_INDEX as u16) << 3;
-    pub const DOUBLE_FAULT_TSS: u16 = ((FIRST_TSS_INDEX + 1) as u16) << 3;
+    pub const MAIN_TSS: u16 = (MAIN_TSS_INDEX as u16) << 3;
+    pub const DOUBLE_FAULT_TSS: u16 = (DOUBLE_FAULT_TSS_INDEX as u16) << 3;
 
     /// EFLAGS bit 1 is reserved and always 1; IF and everything else 0.
     const EFLAGS_RESERVED: u32 = 1 << 1;
@@ -191,9 +191,9 @@ mod hw {
                 (KERNEL_DATA, KERNEL_DATA, KERNEL_DATA, KERNEL_DATA, KERNEL_DATA);
 
             let limit = TSS_SIZE as u32 - 1;
-            let main_selector = gdt::install_tss(FIRST_TSS_INDEX, &raw const MAIN as u32, limit);
+            let main_selector = gdt::install_tss(MAIN_TSS_INDEX, &raw const MAIN as u32, limit);
             let df_selector =
-                gdt::install_tss(FIRST_TSS_INDEX + 1, &raw const DOUBLE_FAULT as u32, limit);
+                gdt::install_tss(DOUBLE_FAULT_TSS_INDEX, &raw const DOUBLE_FAULT as u32, limit);
             debug_assert_eq!((main_selector, df_selector), (MAIN_TSS, DOUBLE_FAULT_TSS));
             // ltr marks the main TSS busy: this code is now "task MAIN_TSS".
             x86::task::load_tr(x86::segmentation::SegmentSelector::from_raw(MAIN_TSS));

@@ -51,6 +51,15 @@ pub enum Access {
     Write,
 }
 
+/// What a program may do with a page, as mprotect sets it. Legacy 32-bit
+/// paging has no no-execute bit: a page it may read, it may execute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protection {
+    None,
+    Read,
+    ReadWrite,
+}
+
 /// One process's page directory, and how many user pages it maps.
 #[derive(Debug)]
 pub struct AddressSpace {
@@ -254,6 +263,37 @@ impl AddressSpace {
         }
     }
 
+    /// Changes what the program may do with its pages `[start, start +
+    /// pages * PAGE_SIZE)` (mprotect): all of them, or, if one is not
+    /// mapped, none (and that page is the error). `Protection::None`
+    /// keeps the page and its frame but makes it supervisor-only, so the
+    /// program's own accesses fault and the kernel's checked copies
+    /// refuse it. The caller flushes the TLB for the changed pages.
+    pub fn protect(
+        &mut self,
+        memory: &mut impl PhysMemory,
+        start: u32,
+        pages: u32,
+        protection: Protection,
+    ) -> Result<(), BadAddress> {
+        let range = (0..pages).map(|i| start + i * PAGE_SIZE);
+        if let Some(page) = range.clone().find(|&page| self.lookup(memory, page).is_none()) {
+            return Err(BadAddress(page));
+        }
+        let (set, clear) = match protection {
+            Protection::None => (PageFlags::empty(), PageFlags::USER | PageFlags::WRITABLE),
+            Protection::Read => (PageFlags::USER, PageFlags::WRITABLE),
+            Protection::ReadWrite => (PageFlags::USER | PageFlags::WRITABLE, PageFlags::empty()),
+        };
+        for page in range {
+            let pde = memory.entries(self.directory)[directory_index(page)];
+            let slot =
+                &mut memory.entries(Frame::containing(entry_address(pde)))[table_index(page)];
+            *slot = (*slot | set.bits()) & !clear.bits();
+        }
+        Ok(())
+    }
+
     /// Copies `data` to user address `address` for the loader: into pages
     /// the program may read, whether or not it may write them (its code).
     pub fn load(
@@ -418,6 +458,32 @@ pub mod tests {
         assert!(space.read(&mut m, 0xBFFF_FFFC, &mut out).is_err());
         assert!(space.read(&mut m, 0xFFFF_FFFC, &mut out).is_err());
         assert!(space.translate(&mut m, 0xC000_0000, Access::Read).is_err());
+    }
+
+    #[test]
+    fn protect_changes_every_page_or_none() {
+        let mut memory = FakeMemory::new();
+        let mut space = AddressSpace::new(&mut memory, &kernel_directory()).unwrap();
+        for page in [0x0804_8000, 0x0804_9000, 0x0804_B000] {
+            space.map_new(&mut memory, page, Access::Write).unwrap();
+        }
+        // One page of the three is missing: nothing changes.
+        assert_eq!(
+            space.protect(&mut memory, 0x0804_8000, 4, Protection::Read),
+            Err(BadAddress(0x0804_A000))
+        );
+        assert!(space.write(&mut memory, 0x0804_8000, &[1]).is_ok());
+        space.protect(&mut memory, 0x0804_8000, 2, Protection::Read).unwrap();
+        assert_eq!(space.write(&mut memory, 0x0804_9FFF, &[1]), Err(BadAddress(0x0804_9FFF)));
+        assert!(space.read(&mut memory, 0x0804_8000, &mut [0; 8192]).is_ok());
+        space.protect(&mut memory, 0x0804_9000, 1, Protection::None).unwrap();
+        assert!(space.read(&mut memory, 0x0804_9000, &mut [0]).is_err());
+        assert!(space.is_mapped(&mut memory, 0x0804_9000), "the frame stays");
+        space.protect(&mut memory, 0x0804_9000, 1, Protection::ReadWrite).unwrap();
+        assert!(space.write(&mut memory, 0x0804_9000, &[1]).is_ok());
+        let frames = space.frames();
+        space.destroy(&mut memory);
+        assert_eq!(memory.in_use(), 0, "{frames} frames, all back");
     }
 
     #[test]

@@ -17,6 +17,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::policy::{self, Mode, Reason};
 use super::switch::{first_run_stack, switch_context};
+use crate::cpu::fpu::{self, FpuState};
+use crate::cpu::gdt::{self, TlsDescriptors, TLS_ENTRIES};
 use crate::cpu::paging::{self, PAGE_SIZE};
 use crate::cpu::{self, tss};
 use crate::dev::pit;
@@ -34,6 +36,9 @@ const IDLE: usize = 0;
 pub const KERNEL_STACK_PAGES: usize = 4;
 /// Longest name kept (the program's file name, or a built-in's).
 const NAME_BYTES: usize = 16;
+/// Longest program path kept (argv[0] as it was started, for
+/// readlink("/proc/self/exe")).
+pub const PATH_BYTES: usize = 128;
 
 /// Something a blocked process waits for; `wakeup` with the same value
 /// makes every process waiting for it ready (xv6's sleep channels).
@@ -108,6 +113,14 @@ pub struct Process {
     /// The kernel waits for it (`wait`): not reaped until collected.
     keep: bool,
     pub exit: Option<Exit>,
+    /// Its thread-local-storage descriptors (set_thread_area), written
+    /// into the GDT whenever it runs; 0 for a slot it never set.
+    pub tls: TlsDescriptors,
+    /// Its FPU and SSE registers while it does not run.
+    fpu: FpuState,
+    /// The path it was started from (argv[0]), `path_len` bytes.
+    path: [u8; PATH_BYTES],
+    path_len: usize,
 }
 
 impl Process {
@@ -130,10 +143,20 @@ impl Process {
         unknown_count: 0,
         keep: false,
         exit: None,
+        tls: [0; TLS_ENTRIES],
+        fpu: FpuState::INITIAL,
+        path: [0; PATH_BYTES],
+        path_len: 0,
     };
 
     pub fn name(&self) -> &str {
         core::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    }
+
+    /// The path it was started from, as its argv[0] was (at most
+    /// PATH_BYTES bytes of it).
+    pub fn path(&self) -> &[u8] {
+        &self.path[..self.path_len]
     }
 
     /// Frames it holds: its address space and its kernel stack.
@@ -204,10 +227,13 @@ pub enum SpawnError {
 }
 
 /// Makes a ready process of `space`: it will enter ring 3 at `entry`
-/// with ESP = `user_esp`, its heap starting at `heap_start`. Returns its
-/// pid. On an error, `space` is handed back so the caller can free it.
+/// with ESP = `user_esp`, its heap starting at `heap_start`. `path` is
+/// where it came from (its argv[0]), `name` what the kernel calls it.
+/// Returns its pid. On an error, `space` is handed back so the caller can
+/// free it.
 pub fn spawn(
     name: &str,
+    path: &str,
     space: AddressSpace,
     entry: u32,
     user_esp: u32,
@@ -231,6 +257,8 @@ pub fn spawn(
         p.pid = pid;
         p.name_len = name.len().min(NAME_BYTES);
         p.name[..p.name_len].copy_from_slice(&name.as_bytes()[..p.name_len]);
+        p.path_len = path.len().min(PATH_BYTES);
+        p.path[..p.path_len].copy_from_slice(&path.as_bytes()[..p.path_len]);
         p.state = State::Ready;
         p.space = Some(space);
         p.kernel_stack = Some(stack);
@@ -293,6 +321,18 @@ pub fn schedule(reason: Reason) {
             // process exists.
             unsafe { paging::load_directory(directory.address()) };
         }
+        // Its TLS descriptors go into the GDT now, before switch_context
+        // pops its FS and GS: a segment register reads the table only
+        // when loaded. The popped values are loadable: each was loaded
+        // (in ring 3, or by reload_tls_users) from these same descriptors,
+        // which change only through its own set_thread_area, and that
+        // reloads FS and GS at once. Slots it never set are written empty,
+        // so nothing of the previous process's TLS stays reachable.
+        gdt::load_tls(&to.tls);
+        // The FPU and SSE registers belong to the process too. The kernel
+        // never uses them, so they can be swapped here, before the stack.
+        fpu::save(&mut t.slots[current].fpu);
+        fpu::restore(&t.slots[next].fpu);
         t.current = next;
         (&raw mut t.slots[current].saved_esp, t.slots[next].saved_esp)
     };

@@ -15,11 +15,21 @@
 //! program caused ends it, alone; on the way back to ring 3 after an IRQ
 //! a pending Ctrl-C ends it, and the scheduler may switch). Every end is
 //! one line: `user: pid N (NAME) exit STATUS` or `... killed by #XX`.
+//! STATUS is what Linux would report to a parent, the low 8 bits of what
+//! the program passed to exit; when that differs, the line goes on to say
+//! what it passed: `exit 44, from exit(300)`.
+//!
+//! The system calls are in `syscall` (pure), with the Linux structures
+//! they copy out in `abi`, set_thread_area's checks in `tls` and the
+//! random bytes' generator in `random`.
 
+pub mod abi;
 pub mod elf;
 pub mod layout;
+pub mod random;
 pub mod stack;
 pub mod syscall;
+pub mod tls;
 pub mod umem;
 
 #[cfg(target_os = "none")]
@@ -32,16 +42,18 @@ pub use self::hw::*;
 mod hw {
     use super::elf;
     use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
+    use super::random;
     use super::stack::{self, StartInfo};
     use super::syscall::{self, Clock, Fault, Outcome, Services};
     use super::umem::UserRange;
     use crate::console;
-    use crate::cpu::paging::PAGE_SIZE;
+    use crate::cpu::gdt::{self, TlsDescriptors};
+    use crate::cpu::paging::{self, PAGE_SIZE};
     use crate::dev::{pit, rtc};
     use crate::interrupt::dispatch::Ring3Hooks;
     use crate::interrupt::vectors::exception_name;
     use crate::interrupt::TrapFrame;
-    use crate::mm::space::{Access, AddressSpace};
+    use crate::mm::space::{Access, AddressSpace, Protection};
     use crate::mm::{self, DirectMap};
     use crate::println;
     use crate::sched::{self, policy, policy::Reason, Exit, SpawnError};
@@ -92,16 +104,18 @@ mod hw {
                 return Err(e);
             }
         };
-        let name = args.first().map_or("?", |a| a.rsplit('/').next().unwrap_or(a));
+        let path = args.first().copied().unwrap_or("?");
+        let name = path.rsplit('/').next().unwrap_or(path);
         let pages = space.frames();
         let heap = page_up(image.end());
-        let pid = sched::spawn(name, space, image.entry, esp, heap).map_err(|(e, space)| {
-            space.destroy(memory);
-            match e {
-                SpawnError::TableFull => LoadError::TableFull,
-                SpawnError::OutOfMemory => LoadError::OutOfMemory,
-            }
-        })?;
+        let pid =
+            sched::spawn(name, path, space, image.entry, esp, heap).map_err(|(e, space)| {
+                space.destroy(memory);
+                match e {
+                    SpawnError::TableFull => LoadError::TableFull,
+                    SpawnError::OutOfMemory => LoadError::OutOfMemory,
+                }
+            })?;
         println!(
             "user: pid {pid} ({name}) started: {} at {:#010x}, entry {:#010x}, {} pages",
             if image.elf { "ELF32 executable" } else { "flat binary" },
@@ -149,7 +163,11 @@ mod hw {
             phnum: image.phnum,
             phent: image.phent,
             ticks_per_second: pit::hz(),
-            random: random_bytes(),
+            random: {
+                let mut bytes = [0u8; 16];
+                random::fill(&mut bytes);
+                bytes
+            },
         };
         let mut room = [0u8; ARGUMENT_ROOM];
         let esp =
@@ -157,21 +175,6 @@ mod hw {
         let used = (STACK_TOP - esp) as usize;
         space.write(memory, esp, &room[room.len() - used..]).expect("the stack was just mapped");
         Ok(esp)
-    }
-
-    /// AT_RANDOM's 16 bytes: the time-stamp counter and the tick count,
-    /// stirred (xorshift). Not cryptographic: a seed for the C library's
-    /// stack protector, different on every start.
-    fn random_bytes() -> [u8; 16] {
-        let mut x = crate::cpu::rdtsc() ^ pit::ticks().rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15;
-        let mut out = [0u8; 16];
-        for chunk in out.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        out
     }
 
     /// Ends the current process: its one last line, then the scheduler
@@ -183,7 +186,16 @@ mod hw {
         sched::with_current(|p| {
             let (pid, name) = (p.pid, p.name());
             match exit {
-                Exit::Exited(status) => print_end(pid, name, format_args!("exit {status}"), p),
+                // As Linux reports it (8 bits), and what the program
+                // passed when that differs: `exit 44, from exit(300)`.
+                Exit::Exited(passed) => match syscall::reported_status(passed) {
+                    status if i32::from(status) == passed => {
+                        print_end(pid, name, format_args!("exit {status}"), p)
+                    }
+                    status => {
+                        print_end(pid, name, format_args!("exit {status}, from exit({passed})"), p)
+                    }
+                },
                 Exit::Killed(vector) => {
                     let mnemonic = exception_name(vector).map_or("#?", |n| n.0);
                     print_end(pid, name, format_args!("killed by {mnemonic}"), p)
@@ -297,7 +309,11 @@ mod hw {
                     }
                     page += PAGE_SIZE;
                 }
-                (new_top..old_top).step_by(PAGE_SIZE as usize).for_each(|q| space.unmap(memory, q));
+                for page in (new_top..old_top).step_by(PAGE_SIZE as usize) {
+                    space.unmap(memory, page);
+                    // The frame is free now: the TLB must forget it.
+                    paging::invalidate_page(page);
+                }
                 p.brk = address;
                 p.brk
             })
@@ -343,12 +359,51 @@ mod hw {
                 );
             });
         }
+
+        fn program_path(&mut self, out: &mut [u8]) -> usize {
+            sched::with_current(|p| {
+                let n = p.path().len().min(out.len());
+                out[..n].copy_from_slice(&p.path()[..n]);
+                n
+            })
+        }
+
+        fn tls(&mut self) -> TlsDescriptors {
+            sched::with_current(|p| p.tls)
+        }
+
+        /// Into the process's record, for every later switch to it; into
+        /// the GDT now; and FS or GS reloaded if they use the slot, so the
+        /// change holds from the next instruction, as on Linux.
+        fn set_tls(&mut self, slot: usize, descriptor: u64) {
+            sched::with_current(|p| {
+                p.tls[slot] = descriptor;
+                gdt::load_tls(&p.tls);
+                gdt::reload_tls_users(&p.tls);
+            });
+        }
+
+        fn random(&mut self, out: &mut [u8]) {
+            random::fill(out);
+        }
+
+        fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault> {
+            sched::with_current(|p| {
+                let space = p.space.as_mut().ok_or(Fault)?;
+                space.protect(&mut DirectMap, start, pages, protection).map_err(|_| Fault)?;
+                // This process's directory is the loaded one: drop what
+                // the TLB remembers of the old permissions.
+                (0..pages).for_each(|i| paging::invalidate_page(start + i * PAGE_SIZE));
+                Ok(())
+            })
+        }
     }
 
     /// The `int 0x80` handler.
     pub fn on_syscall(frame: &mut TrapFrame) {
         let from_program = frame.ring() == 3;
-        match syscall::dispatch(frame.eax, frame.ebx, frame.ecx, frame.edx, &mut KernelServices) {
+        let args = [frame.ebx, frame.ecx, frame.edx, frame.esi, frame.edi, frame.ebp];
+        match syscall::dispatch(frame.eax, args, &mut KernelServices) {
             Outcome::Return(value) => frame.eax = value as u32,
             Outcome::Exit(status) if from_program => end(Exit::Exited(status)),
             // exit from ring 0 (a test or benchmark) has no program to end.

@@ -1,24 +1,47 @@
 //! The system-call interface: `int 0x80` with the Linux i386 convention,
-//! so a Linux-style program runs unchanged.
+//! so a Linux program runs unchanged: a hand-written one, or a static C
+//! program built with `gcc -m32 -static` and glibc.
 //!
-//! EAX holds the call number, EBX, ECX, EDX the arguments; the result
-//! comes back in EAX, an error as a negative errno. Every pointer and
-//! length from ring 3 becomes a `UserRange` (src/user/umem.rs) before the
-//! kernel touches a byte, and the copies themselves check every page
-//! against the process's page tables, so a program cannot make the
-//! kernel read or write kernel memory, or memory it does not have.
+//! EAX holds the call number, EBX, ECX, EDX, ESI, EDI, EBP the arguments;
+//! the result comes back in EAX, an error as a negative errno. Every
+//! pointer and length from ring 3 becomes a `UserRange` (src/user/umem.rs)
+//! before the kernel touches a byte, and the copies themselves check
+//! every page against the process's page tables, so a program cannot make
+//! the kernel read or write kernel memory, or memory it does not have.
+//! The console is fds 0, 1 and 2; every other fd is -EBADF.
 //!
 //! | EAX | call | arguments | result |
 //! | --- | --- | --- | --- |
 //! | 1 | exit | EBX = status | does not return |
 //! | 3 | read | EBX = fd 0, ECX = buffer, EDX = length | bytes read (blocks until >= 1) |
 //! | 4 | write | EBX = fd 1 or 2, ECX = buffer, EDX = length | bytes written |
+//! | 19 | lseek | EBX = fd | -ESPIPE: a terminal cannot seek |
 //! | 20 | getpid | | the pid |
 //! | 45 | brk | EBX = new break, or 0 | the break (unchanged if refused) |
+//! | 54 | ioctl | EBX = fd, ECX = TCGETS or TIOCGWINSZ, EDX = &struct | 0; -ENOTTY else |
+//! | 85 | readlink | EBX = "/proc/self/exe", ECX = buffer, EDX = size | argv[0], made absolute |
+//! | 125 | mprotect | EBX = page, ECX = length, EDX = PROT_* | 0; -ENOMEM if not all mapped |
+//! | 140 | _llseek | EBX = fd | -ESPIPE, as lseek |
+//! | 146 | writev | EBX = fd 1 or 2, ECX = iovec[], EDX = count | bytes written |
 //! | 158 | sched_yield | | 0 |
 //! | 162 | nanosleep | EBX = &timespec, ECX = &remaining (untouched) | 0, -EINVAL |
+//! | 191 | ugetrlimit | EBX = RLIMIT_STACK, ECX = &rlimit | 0 (128 KiB); -EINVAL else |
+//! | 197 | fstat64 | EBX = fd, ECX = &stat64 | 0: a character device |
+//! | 243 | set_thread_area | EBX = &user_desc | 0, the slot written back |
 //! | 252 | exit_group | EBX = status | does not return |
+//! | 258 | set_tid_address | EBX = pointer (not kept) | the pid: the only thread's tid |
 //! | 265 | clock_gettime | EBX = clock, ECX = &timespec | 0, -EINVAL |
+//! | 311 | set_robust_list | | -ENOSYS, on purpose: no futexes |
+//! | 355 | getrandom | EBX = buffer, ECX = length, EDX = GRND_* | length |
+//! | 383 | statx | EBX = fd, ECX = "", EDX = AT_EMPTY_PATH, EDI = &statx | 0: a character device |
+//! | 386 | rseq | | -ENOSYS, on purpose: nothing to restart |
+//! | 403 | clock_gettime64 | EBX = clock, ECX = &timespec64 | 0, -EINVAL |
+//!
+//! The rows from 19 on are what glibc's start-up, stdio and malloc ask
+//! of Linux; each answer's reason is written next to its code below,
+//! from what glibc does with it. Any other number is -ENOSYS and logged
+//! once per process (`Services::unknown`); set_robust_list and rseq are
+//! refused on purpose, so they are not logged.
 //!
 //! The numbers and errnos here are the only copy: the built-in programs'
 //! assembly (src/user/programs.rs) gets them as `const` operands.
@@ -28,24 +51,55 @@
 //! terminal and the scheduler (src/user/mod.rs) and the host tests with
 //! plain memory.
 
+use super::abi::{self, CONSOLE_STATUS, NANOS};
+use super::layout::STACK_SIZE;
+use super::tls::{self, Refused, UserDesc, USER_DESC_BYTES};
 use super::umem::UserRange;
+use crate::cpu::gdt::TlsDescriptors;
+use crate::cpu::paging::{KERNEL_BASE, PAGE_SIZE};
+use crate::mm::space::Protection;
 
 pub const SYS_EXIT: u32 = 1;
 pub const SYS_READ: u32 = 3;
 pub const SYS_WRITE: u32 = 4;
+pub const SYS_LSEEK: u32 = 19;
 pub const SYS_GETPID: u32 = 20;
 pub const SYS_BRK: u32 = 45;
+pub const SYS_IOCTL: u32 = 54;
+pub const SYS_READLINK: u32 = 85;
+pub const SYS_MPROTECT: u32 = 125;
+pub const SYS_LLSEEK: u32 = 140;
+pub const SYS_WRITEV: u32 = 146;
 pub const SYS_SCHED_YIELD: u32 = 158;
 pub const SYS_NANOSLEEP: u32 = 162;
+pub const SYS_UGETRLIMIT: u32 = 191;
+pub const SYS_FSTAT64: u32 = 197;
+pub const SYS_SET_THREAD_AREA: u32 = 243;
 pub const SYS_EXIT_GROUP: u32 = 252;
+pub const SYS_SET_TID_ADDRESS: u32 = 258;
 pub const SYS_CLOCK_GETTIME: u32 = 265;
+pub const SYS_SET_ROBUST_LIST: u32 = 311;
+pub const SYS_GETRANDOM: u32 = 355;
+pub const SYS_STATX: u32 = 383;
+pub const SYS_RSEQ: u32 = 386;
+pub const SYS_CLOCK_GETTIME64: u32 = 403;
 
+/// No such file or directory.
+pub const ENOENT: i32 = 2;
+/// No such process: here, no free TLS slot (Linux's answer).
+pub const ESRCH: i32 = 3;
 /// Bad file descriptor.
 pub const EBADF: i32 = 9;
+/// Out of memory; for mprotect, a range that is not all mapped.
+pub const ENOMEM: i32 = 12;
 /// Bad address: a pointer or length the program may not use.
 pub const EFAULT: i32 = 14;
 /// Invalid argument.
 pub const EINVAL: i32 = 22;
+/// Not a terminal: an ioctl the console does not know.
+pub const ENOTTY: i32 = 25;
+/// Illegal seek: the console is not a file.
+pub const ESPIPE: i32 = 29;
 /// No such system call.
 pub const ENOSYS: i32 = 38;
 
@@ -59,8 +113,46 @@ pub const CLOCK_MONOTONIC: u32 = 1;
 pub const CLOCK_MONOTONIC_RAW: u32 = 4;
 pub const CLOCK_BOOTTIME: u32 = 7;
 
-/// Nanoseconds in a second: the bound of a timespec's tv_nsec.
-const NANOS: u64 = 1_000_000_000;
+/// ioctl requests (asm-generic/ioctls.h).
+pub const TCGETS: u32 = 0x5401;
+pub const TIOCGWINSZ: u32 = 0x5413;
+
+/// getrlimit's resource for the stack.
+pub const RLIMIT_STACK: u32 = 3;
+
+/// getrandom's flags: don't block, the "random" pool, don't wait for
+/// the pool to be ready. This kernel never blocks in getrandom.
+pub const GRND_NONBLOCK: u32 = 1;
+pub const GRND_RANDOM: u32 = 2;
+pub const GRND_INSECURE: u32 = 4;
+/// The most bytes one getrandom returns (Linux: 32 MiB - 1).
+pub const GETRANDOM_MAX: u32 = (32 << 20) - 1;
+
+/// mprotect's bits.
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+/// "Atomic operations may be used here": meaningless without other CPUs
+/// or shared memory, accepted as Linux accepts it.
+pub const PROT_SEM: u32 = 8;
+
+/// statx's and the *at calls' flags (fcntl.h): the path is relative to
+/// the fd (empty: the fd itself); don't follow a final symlink; don't
+/// mount; how to sync with a network file system (two bits, 3 invalid).
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_NO_AUTOMOUNT: u32 = 0x800;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+/// statx's mask bit that no kernel may be asked for.
+pub const STATX_RESERVED: u32 = 0x8000_0000;
+
+/// The one link readlink knows.
+pub const PROC_SELF_EXE: &[u8] = b"/proc/self/exe";
+/// Bytes of a path the kernel reads before deciding it is not a path it
+/// knows (no file system: every other path is -ENOENT).
+const PATH_LOOKUP_BYTES: usize = 64;
+/// Most iovecs one writev takes (Linux's UIO_MAXIOV).
+pub const IOV_MAX: u32 = 1024;
 
 /// A user page the program may not use for the access (from a copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +174,7 @@ pub trait Services {
     /// Copies `from` into the program's memory at `to` (same length).
     fn copy_to_user(&mut self, from: &[u8], to: UserRange) -> Result<(), Fault>;
     /// Blocks until input is there, then fills `buf` with at most its
-    /// length; returns how many bytes.
+    /// length; returns how many bytes (0: the end of the input).
     fn read_console(&mut self, buf: &mut [u8]) -> usize;
     /// Writes `bytes` to the console.
     fn write_console(&mut self, bytes: &[u8]);
@@ -99,6 +191,20 @@ pub trait Services {
     fn now(&mut self, clock: Clock) -> u64;
     /// A call this kernel does not implement (for its log).
     fn unknown(&mut self, number: u32);
+    /// The path the program was started from (its argv[0]): copies as
+    /// much as fits into `out`, returns how many bytes that was.
+    fn program_path(&mut self, out: &mut [u8]) -> usize;
+    /// The calling process's TLS descriptors.
+    fn tls(&mut self) -> TlsDescriptors;
+    /// Sets its TLS slot `slot` (0-2, GDT index 6-8) to `descriptor`,
+    /// effective at once.
+    fn set_tls(&mut self, slot: usize, descriptor: u64);
+    /// Fills `out` with random bytes.
+    fn random(&mut self, out: &mut [u8]);
+    /// Sets what the program may do with its `pages` pages from `start`
+    /// (page-aligned, in user space); Fault if one is not mapped, and
+    /// then none is changed.
+    fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault>;
 }
 
 /// What the caller must do after a system call.
@@ -110,20 +216,55 @@ pub enum Outcome {
     Exit(i32),
 }
 
-/// Runs system call `number` with arguments `ebx`, `ecx`, `edx`.
-pub fn dispatch(number: u32, ebx: u32, ecx: u32, edx: u32, kernel: &mut impl Services) -> Outcome {
+/// The exit status as Linux reports it to a parent (and a shell's `$?`):
+/// the low 8 bits of what the program passed to exit. `exit(300)` is 44,
+/// `exit(-1)` is 255.
+pub fn reported_status(passed: i32) -> u8 {
+    passed as u8
+}
+
+/// Runs system call `number` with the arguments in EBX, ECX, EDX, ESI,
+/// EDI, EBP.
+pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outcome {
+    let [a, b, c, d, e, _] = args;
     let value = match number {
-        SYS_EXIT | SYS_EXIT_GROUP => return Outcome::Exit(ebx as i32),
-        SYS_READ => read(ebx, ecx, edx, kernel),
-        SYS_WRITE => write(ebx, ecx, edx, kernel),
+        SYS_EXIT | SYS_EXIT_GROUP => return Outcome::Exit(a as i32),
+        SYS_READ => read(a, b, c, kernel),
+        SYS_WRITE => write(a, b, c, kernel),
+        SYS_WRITEV => writev(a, b, c, kernel),
+        SYS_LSEEK | SYS_LLSEEK => seek(a),
         SYS_GETPID => kernel.pid() as i32,
-        SYS_BRK => kernel.brk(ebx) as i32,
+        SYS_BRK => kernel.brk(a) as i32,
+        SYS_IOCTL => ioctl(a, b, c, kernel),
+        SYS_READLINK => readlink(a, b, c, kernel),
+        SYS_MPROTECT => mprotect(a, b, c, kernel),
         SYS_SCHED_YIELD => {
             kernel.yield_cpu();
             0
         }
-        SYS_NANOSLEEP => nanosleep(ebx, ecx, kernel),
-        SYS_CLOCK_GETTIME => clock_gettime(ebx, ecx, kernel),
+        SYS_NANOSLEEP => nanosleep(a, b, kernel),
+        SYS_UGETRLIMIT => getrlimit(a, b, kernel),
+        SYS_FSTAT64 => fstat64(a, b, kernel),
+        SYS_SET_THREAD_AREA => set_thread_area(a, kernel),
+        // glibc stores the answer as the thread's tid (raise() and the
+        // pthread functions name the thread by it). One thread per
+        // process here, so its tid is the pid, as for a main thread on
+        // Linux. The pointer is for waking a joining thread when this
+        // thread exits; with no other threads, nobody joins.
+        SYS_SET_TID_ADDRESS => kernel.pid() as i32,
+        SYS_CLOCK_GETTIME => clock_gettime(a, b, false, kernel),
+        SYS_CLOCK_GETTIME64 => clock_gettime(a, b, true, kernel),
+        // Robust futex lists tell the kernel which locks to release
+        // when a thread dies; there are no futexes here. glibc takes
+        // -ENOSYS to mean "no robust mutexes" and carries on (checked
+        // by failing the call on Linux with strace's fault injection).
+        SYS_SET_ROBUST_LIST => -ENOSYS,
+        // Restartable sequences need the kernel to update the area on
+        // every preemption and migration; not done here. glibc takes
+        // -ENOSYS as "not registered" and uses its fallbacks.
+        SYS_RSEQ => -ENOSYS,
+        SYS_GETRANDOM => getrandom(a, b, c, kernel),
+        SYS_STATX => statx(a, b, c, d, e, kernel),
         _ => {
             kernel.unknown(number);
             -ENOSYS
@@ -134,6 +275,11 @@ pub fn dispatch(number: u32, ebx: u32, ecx: u32, edx: u32, kernel: &mut impl Ser
 
 /// Bytes copied through the kernel per step of a read or write.
 const BOUNCE_BYTES: usize = 256;
+
+/// The console's file descriptors: stdin, stdout, stderr.
+fn is_console(fd: u32) -> bool {
+    fd <= STDERR
+}
 
 fn read(fd: u32, buf: u32, len: u32, kernel: &mut impl Services) -> i32 {
     if fd != STDIN {
@@ -164,28 +310,305 @@ fn write(fd: u32, buf: u32, len: u32, kernel: &mut impl Services) -> i32 {
         return -EBADF;
     }
     let Some(user) = UserRange::new(buf, len) else { return -EFAULT };
+    write_range(user, kernel).unwrap_or_else(|written| if written > 0 { written } else { -EFAULT })
+}
+
+/// Writes `user` to the console, 256 bytes at a time: Ok(all of it), or
+/// Err(bytes written before a page the program may not read).
+fn write_range(user: UserRange, kernel: &mut impl Services) -> Result<i32, i32> {
     let mut bytes = [0u8; BOUNCE_BYTES];
     let mut done = 0;
-    while done < len {
-        let n = (len - done).min(bytes.len() as u32);
+    while done < user.len() {
+        let n = (user.len() - done).min(bytes.len() as u32);
         let piece = user.part(done, n).expect("inside the checked range");
         if kernel.copy_from_user(piece, &mut bytes[..n as usize]).is_err() {
             // Linux returns what was written before the bad page, or
             // -EFAULT if nothing was.
-            return if done > 0 { done as i32 } else { -EFAULT };
+            return Err(done as i32);
         }
         kernel.write_console(&bytes[..n as usize]);
         done += n;
     }
-    len as i32
+    Ok(done as i32)
 }
 
-/// A `struct timespec` of Linux i386: two 32-bit words.
-fn timespec(nanoseconds: u64) -> [u8; 8] {
-    let mut out = [0u8; 8];
-    out[..4].copy_from_slice(&((nanoseconds / NANOS) as u32).to_le_bytes());
-    out[4..].copy_from_slice(&((nanoseconds % NANOS) as u32).to_le_bytes());
-    out
+/// writev: the buffers of an iovec array, one after the other. glibc
+/// uses it where several pieces make one message (its fatal-error
+/// messages, `assert`). As on Linux: every iovec is checked (a total
+/// beyond 2 GiB is -EINVAL, a buffer outside user space -EFAULT) before
+/// anything is written; a page that turns out unreadable stops the
+/// write, and the bytes written before it are the answer.
+fn writev(fd: u32, iov: u32, count: u32, kernel: &mut impl Services) -> i32 {
+    if fd != STDOUT && fd != STDERR {
+        return -EBADF;
+    }
+    if count > IOV_MAX {
+        return -EINVAL;
+    }
+    let Some(array) = UserRange::new(iov, count * 8) else { return -EFAULT };
+    let mut total: u32 = 0;
+    for i in 0..count {
+        let Ok((base, len)) = iovec_at(array, i, kernel) else { return -EFAULT };
+        total = match total.checked_add(len) {
+            Some(t) if t <= i32::MAX as u32 => t,
+            _ => return -EINVAL,
+        };
+        if UserRange::new(base, len).is_none() {
+            return -EFAULT;
+        }
+    }
+    let mut done = 0;
+    for i in 0..count {
+        // The array was readable a moment ago; if it is not now, stop.
+        let Ok((base, len)) = iovec_at(array, i, kernel) else { break };
+        let user = UserRange::new(base, len).expect("checked above");
+        match write_range(user, kernel) {
+            Ok(n) => done += n,
+            Err(n) => return if done + n > 0 { done + n } else { -EFAULT },
+        }
+    }
+    done
+}
+
+/// Entry `i` of the iovec array `array`: (base, length).
+fn iovec_at(array: UserRange, i: u32, kernel: &mut impl Services) -> Result<(u32, u32), Fault> {
+    let mut raw = [0u8; 8];
+    kernel.copy_from_user(array.part(i * 8, 8).ok_or(Fault)?, &mut raw)?;
+    Ok(abi::iovec(&raw))
+}
+
+/// lseek and _llseek: the console is a terminal, which has no position.
+/// glibc seeks when a program exits with input read ahead into stdin's
+/// buffer (to give it back to the file); a terminal answers -ESPIPE, as
+/// Linux's does, and glibc lets it be.
+fn seek(fd: u32) -> i32 {
+    if is_console(fd) {
+        -ESPIPE
+    } else {
+        -EBADF
+    }
+}
+
+/// ioctl on the console: TCGETS (tcgetattr, and glibc's isatty) and
+/// TIOCGWINSZ (the screen's size). glibc's stdio calls isatty on a stream
+/// whose fstat says "character device", and line-buffers stdout when it
+/// answers yes: so output appears line by line, as on a Linux terminal.
+/// Other requests, setting the terminal among them: -ENOTTY.
+fn ioctl(fd: u32, request: u32, argument: u32, kernel: &mut impl Services) -> i32 {
+    if !is_console(fd) {
+        return -EBADF;
+    }
+    let result = match request {
+        TCGETS => copy_out(&abi::termios(), argument, kernel),
+        TIOCGWINSZ => copy_out(&abi::winsize(), argument, kernel),
+        _ => return -ENOTTY,
+    };
+    result.map_or(-EFAULT, |()| 0)
+}
+
+/// Copies `bytes` to the program at `to`.
+fn copy_out(bytes: &[u8], to: u32, kernel: &mut impl Services) -> Result<(), Fault> {
+    let user = UserRange::new(to, bytes.len() as u32).ok_or(Fault)?;
+    kernel.copy_to_user(bytes, user)
+}
+
+/// Reads the NUL-terminated string at `at` into `out`, a page at a time
+/// (so a short string at the end of the last mapped page is fine):
+/// Ok(Some(length)), Ok(None) if it is longer than `out`, Err on a page
+/// the program may not read.
+fn read_c_string(
+    at: u32,
+    out: &mut [u8],
+    kernel: &mut impl Services,
+) -> Result<Option<usize>, Fault> {
+    let mut done = 0;
+    while done < out.len() {
+        let address = at.checked_add(done as u32).ok_or(Fault)?;
+        let to_page_end = (PAGE_SIZE - address % PAGE_SIZE) as usize;
+        let n = to_page_end.min(out.len() - done);
+        let range = UserRange::new(address, n as u32).ok_or(Fault)?;
+        kernel.copy_from_user(range, &mut out[done..done + n])?;
+        if let Some(nul) = out[done..done + n].iter().position(|&b| b == 0) {
+            return Ok(Some(done + nul));
+        }
+        done += n;
+    }
+    Ok(None)
+}
+
+/// readlink: only "/proc/self/exe", the program's own file, which glibc's
+/// static start-up reads to know its directory ($ORIGIN, for dlopen
+/// paths). glibc copes when the call fails, but asserts that an answer
+/// is an absolute path, as Linux's always is. The answer is the path the
+/// program was started from, its argv[0] as the loader gave it, made
+/// absolute: the modules this kernel runs have no directory of their
+/// own, so a relative path is taken from the root ("build/hello_c" is
+/// "/build/hello_c"). Like Linux, cut to the buffer's size and not NUL-
+/// terminated. Any other path: -ENOENT, for there are no files.
+fn readlink(path: u32, buf: u32, size: u32, kernel: &mut impl Services) -> i32 {
+    let mut name = [0u8; PATH_LOOKUP_BYTES];
+    let length = match read_c_string(path, &mut name, kernel) {
+        Err(Fault) => return -EFAULT,
+        Ok(length) => length,
+    };
+    if length.map(|n| &name[..n]) != Some(PROC_SELF_EXE) {
+        return -ENOENT;
+    }
+    if size as i32 <= 0 {
+        return -EINVAL;
+    }
+    let mut started = [0u8; 256];
+    let n = kernel.program_path(&mut started);
+    let mut target = [0u8; 257];
+    let n = absolute_path(&started[..n], &mut target).min(size as usize);
+    match copy_out(&target[..n], buf, kernel) {
+        Ok(()) => n as i32,
+        Err(Fault) => -EFAULT,
+    }
+}
+
+/// `path` as an absolute path, into `out` (one byte longer than `path`):
+/// unchanged if it starts with '/', else from the root, without a
+/// leading "./". Returns its length.
+pub fn absolute_path(path: &[u8], out: &mut [u8]) -> usize {
+    if path.first() == Some(&b'/') {
+        out[..path.len()].copy_from_slice(path);
+        return path.len();
+    }
+    let path = path.strip_prefix(b"./").unwrap_or(path);
+    out[0] = b'/';
+    out[1..=path.len()].copy_from_slice(path);
+    path.len() + 1
+}
+
+/// mprotect: changes the protection of pages the program has. glibc's
+/// static start-up makes its RELRO range (data written once at start-up,
+/// such as the GOT) read-only, and a failure there is fatal ("cannot
+/// apply additional memory protection after relocation", exit 127): so
+/// it is done, for real. The start must be page-aligned and the bits
+/// known (-EINVAL); every page of the range must be mapped, or -ENOMEM
+/// and nothing changes, as on Linux. PROT_EXEC adds nothing: without a
+/// no-execute bit, readable is executable.
+fn mprotect(start: u32, len: u32, prot: u32, kernel: &mut impl Services) -> i32 {
+    let known = PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM;
+    if !start.is_multiple_of(PAGE_SIZE) || prot & !known != 0 {
+        return -EINVAL;
+    }
+    let pages = len.div_ceil(PAGE_SIZE);
+    let fits = pages.checked_mul(PAGE_SIZE).and_then(|bytes| start.checked_add(bytes));
+    if !fits.is_some_and(|end| end <= KERNEL_BASE) {
+        return -ENOMEM;
+    }
+    if pages == 0 {
+        return 0;
+    }
+    let protection = if prot & PROT_WRITE != 0 {
+        Protection::ReadWrite
+    } else if prot & (PROT_READ | PROT_EXEC) != 0 {
+        Protection::Read
+    } else {
+        Protection::None
+    };
+    match kernel.protect(start, pages, protection) {
+        Ok(()) => 0,
+        Err(Fault) => -ENOMEM,
+    }
+}
+
+/// ugetrlimit: only RLIMIT_STACK, which has a true answer: 128 KiB, the
+/// stack every process gets, and it never grows. glibc sizes new
+/// threads' stacks by it (and uses a default when the call fails).
+/// Every other resource: -EINVAL, as for one Linux does not know.
+fn getrlimit(resource: u32, out: u32, kernel: &mut impl Services) -> i32 {
+    if resource != RLIMIT_STACK {
+        return -EINVAL;
+    }
+    copy_out(&abi::rlimit(STACK_SIZE, STACK_SIZE), out, kernel).map_or(-EFAULT, |()| 0)
+}
+
+/// fstat64 on the console: a character device (see abi::CONSOLE_STATUS
+/// for what glibc makes of that).
+fn fstat64(fd: u32, out: u32, kernel: &mut impl Services) -> i32 {
+    if !is_console(fd) {
+        return -EBADF;
+    }
+    copy_out(&abi::stat64(&CONSOLE_STATUS), out, kernel).map_or(-EFAULT, |()| 0)
+}
+
+/// statx: glibc 2.33 and later implement fstat with
+/// `statx(fd, "", AT_EMPTY_PATH, ...)` on i386, and stdio calls it on
+/// stdout before the first write, and on stdin before the first read.
+/// The console is a character device; an empty path without
+/// AT_EMPTY_PATH, and every path (there are no files), are -ENOENT.
+fn statx(fd: u32, path: u32, flags: u32, mask: u32, out: u32, kernel: &mut impl Services) -> i32 {
+    let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
+    let sync_both = flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE;
+    if flags & !known != 0 || sync_both || mask & STATX_RESERVED != 0 {
+        return -EINVAL;
+    }
+    let mut name = [0u8; 1];
+    match read_c_string(path, &mut name, kernel) {
+        Err(Fault) => return -EFAULT,
+        Ok(Some(0)) if flags & AT_EMPTY_PATH != 0 => {}
+        Ok(_) => return -ENOENT,
+    }
+    if !is_console(fd) {
+        return -EBADF;
+    }
+    copy_out(&abi::statx(&CONSOLE_STATUS), out, kernel).map_or(-EFAULT, |()| 0)
+}
+
+/// set_thread_area: see src/user/tls.rs for the checks and
+/// src/cpu/gdt.rs for why thread-local storage lives in the GDT. glibc's
+/// start-up cannot do without it (it exits with "set_thread_area failed
+/// when setting up thread-local storage").
+fn set_thread_area(desc: u32, kernel: &mut impl Services) -> i32 {
+    let Some(user) = UserRange::new(desc, USER_DESC_BYTES as u32) else { return -EFAULT };
+    let mut raw = [0u8; USER_DESC_BYTES];
+    if kernel.copy_from_user(user, &mut raw).is_err() {
+        return -EFAULT;
+    }
+    let grant = match tls::grant(&UserDesc::parse(&raw), &kernel.tls()) {
+        Ok(grant) => grant,
+        Err(Refused::Invalid) => return -EINVAL,
+        Err(Refused::NoFreeSlot) => return -ESRCH,
+    };
+    if let Some(index) = grant.write_back {
+        let entry = user.part(0, 4).expect("inside the checked range");
+        if kernel.copy_to_user(&index.to_le_bytes(), entry).is_err() {
+            return -EFAULT;
+        }
+    }
+    kernel.set_tls(grant.slot, grant.descriptor);
+    0
+}
+
+/// getrandom: glibc asks for 4 bytes at start-up for malloc's tcache key
+/// (without them it falls back to the clock). Never blocks, and returns
+/// at most GETRANDOM_MAX bytes, as Linux; flags other
+/// than the three Linux knows, or GRND_RANDOM with GRND_INSECURE, are
+/// -EINVAL. A page the program may not write stops the fill: the bytes
+/// before it are the answer, or -EFAULT.
+fn getrandom(buf: u32, len: u32, flags: u32, kernel: &mut impl Services) -> i32 {
+    let both = GRND_RANDOM | GRND_INSECURE;
+    if flags & !(GRND_NONBLOCK | both) != 0 || flags & both == both {
+        return -EINVAL;
+    }
+    // Linux's limit for one call; more may come in another.
+    let len = len.min(GETRANDOM_MAX);
+    let Some(user) = UserRange::new(buf, len) else { return -EFAULT };
+    let mut bytes = [0u8; BOUNCE_BYTES];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(bytes.len() as u32);
+        kernel.random(&mut bytes[..n as usize]);
+        let piece = user.part(done, n).expect("inside the checked range");
+        if kernel.copy_to_user(&bytes[..n as usize], piece).is_err() {
+            return if done > 0 { done as i32 } else { -EFAULT };
+        }
+        done += n;
+    }
+    len as i32
 }
 
 fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
@@ -207,18 +630,23 @@ fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
     0
 }
 
-fn clock_gettime(clock: u32, out: u32, kernel: &mut impl Services) -> i32 {
+/// clock_gettime, and clock_gettime64, its 64-bit-time twin, which glibc
+/// 2.34 and later try first on i386 (falling back on -ENOSYS).
+fn clock_gettime(clock: u32, out: u32, wide: bool, kernel: &mut impl Services) -> i32 {
     let clock = match clock {
         CLOCK_REALTIME => Clock::Realtime,
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => Clock::Monotonic,
         _ => return -EINVAL,
     };
-    let Some(user) = UserRange::new(out, 8) else { return -EFAULT };
+    let size = if wide { 16 } else { 8 };
+    let Some(user) = UserRange::new(out, size) else { return -EFAULT };
     let now = kernel.now(clock);
-    match kernel.copy_to_user(&timespec(now), user) {
-        Ok(()) => 0,
-        Err(Fault) => -EFAULT,
-    }
+    let result = if wide {
+        kernel.copy_to_user(&abi::timespec64(now), user)
+    } else {
+        kernel.copy_to_user(&abi::timespec(now), user)
+    };
+    result.map_or(-EFAULT, |()| 0)
 }
 
 #[cfg(test)]
@@ -243,6 +671,17 @@ mod tests {
         clock: u64,
         yields: u32,
         unknown: Vec<u32>,
+        tls: TlsDescriptors,
+        /// (start, pages, protection) of every protect call that succeeded.
+        protected: Vec<(u32, u32, Protection)>,
+    }
+
+    fn call(k: &mut Fake, number: u32, a: u32, b: u32, c: u32) -> Outcome {
+        dispatch(number, [a, b, c, 0, 0, 0], k)
+    }
+
+    fn call6(k: &mut Fake, number: u32, args: [u32; 6]) -> Outcome {
+        dispatch(number, args, k)
     }
 
     impl Fake {
@@ -256,6 +695,8 @@ mod tests {
                 clock: 5_000_000_000,
                 yields: 0,
                 unknown: Vec::new(),
+                tls: [0; 3],
+                protected: Vec::new(),
             }
         }
 
@@ -320,14 +761,41 @@ mod tests {
         fn unknown(&mut self, number: u32) {
             self.unknown.push(number);
         }
+        fn program_path(&mut self, out: &mut [u8]) -> usize {
+            let path = b"build/hello_c";
+            let n = path.len().min(out.len());
+            out[..n].copy_from_slice(&path[..n]);
+            n
+        }
+        fn tls(&mut self) -> TlsDescriptors {
+            self.tls
+        }
+        fn set_tls(&mut self, slot: usize, descriptor: u64) {
+            self.tls[slot] = descriptor;
+        }
+        fn random(&mut self, out: &mut [u8]) {
+            out.iter_mut().enumerate().for_each(|(i, b)| *b = 0x80 | i as u8);
+        }
+        fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault> {
+            // The fake program has [BASE, BASE + SIZE) mapped.
+            Self::at(UserRange::new(start, pages * PAGE_SIZE).ok_or(Fault)?)?;
+            self.protected.push((start, pages, protection));
+            Ok(())
+        }
+    }
+
+    /// Puts `bytes` at `address` in the fake program's memory.
+    fn poke(k: &mut Fake, address: u32, bytes: &[u8]) {
+        let at = (address - BASE) as usize;
+        k.memory[at..at + bytes.len()].copy_from_slice(bytes);
     }
 
     #[test]
     fn write_copies_user_bytes_to_the_console() {
         let mut k = Fake::new();
         k.memory[16..21].copy_from_slice(b"hello");
-        assert_eq!(dispatch(SYS_WRITE, 1, BASE + 16, 5, &mut k), Outcome::Return(5));
-        assert_eq!(dispatch(SYS_WRITE, 2, BASE + 16, 5, &mut k), Outcome::Return(5));
+        assert_eq!(call(&mut k, SYS_WRITE, 1, BASE + 16, 5), Outcome::Return(5));
+        assert_eq!(call(&mut k, SYS_WRITE, 2, BASE + 16, 5), Outcome::Return(5));
         assert_eq!(k.console, b"hellohello");
     }
 
@@ -337,19 +805,19 @@ mod tests {
         for (i, b) in k.memory[..1000].iter_mut().enumerate() {
             *b = b'a' + (i % 26) as u8;
         }
-        assert_eq!(dispatch(SYS_WRITE, 1, BASE, 1000, &mut k), Outcome::Return(1000));
+        assert_eq!(call(&mut k, SYS_WRITE, 1, BASE, 1000), Outcome::Return(1000));
         assert_eq!(k.console, k.memory[..1000]);
         // 512 bytes before the end of the mapped part, 1000 asked: the
         // first two 256-byte pieces go out, then the write stops.
-        assert_eq!(dispatch(SYS_WRITE, 1, BASE + SIZE - 512, 1000, &mut k), Outcome::Return(512));
+        assert_eq!(call(&mut k, SYS_WRITE, 1, BASE + SIZE - 512, 1000), Outcome::Return(512));
     }
 
     #[test]
     fn read_fills_the_user_buffer() {
         let mut k = Fake::new();
-        assert_eq!(dispatch(SYS_READ, 0, BASE + 100, 2, &mut k), Outcome::Return(2));
+        assert_eq!(call(&mut k, SYS_READ, 0, BASE + 100, 2), Outcome::Return(2));
         assert_eq!(&k.memory[100..102], b"hi");
-        assert_eq!(dispatch(SYS_READ, 0, BASE + 100, 64, &mut k), Outcome::Return(1));
+        assert_eq!(call(&mut k, SYS_READ, 0, BASE + 100, 64), Outcome::Return(1));
         assert_eq!(k.memory[100], b'\n');
     }
 
@@ -364,8 +832,8 @@ mod tests {
             (0xFFFF_FFFF, 2),     // wraps around
             (BASE, u32::MAX),
         ] {
-            assert_eq!(dispatch(SYS_WRITE, 1, buf, len, &mut k), Outcome::Return(-EFAULT));
-            assert_eq!(dispatch(SYS_READ, 0, buf, len, &mut k), Outcome::Return(-EFAULT));
+            assert_eq!(call(&mut k, SYS_WRITE, 1, buf, len), Outcome::Return(-EFAULT));
+            assert_eq!(call(&mut k, SYS_READ, 0, buf, len), Outcome::Return(-EFAULT));
         }
         assert!(k.console.is_empty());
         assert_eq!(k.keys, b"hi\n", "a failed read must not consume keys");
@@ -374,25 +842,25 @@ mod tests {
     #[test]
     fn bad_fd_and_unknown_calls() {
         let mut k = Fake::new();
-        assert_eq!(dispatch(SYS_WRITE, 0, BASE, 1, &mut k), Outcome::Return(-EBADF));
-        assert_eq!(dispatch(SYS_WRITE, 3, BASE, 1, &mut k), Outcome::Return(-EBADF));
-        assert_eq!(dispatch(SYS_READ, 1, BASE, 1, &mut k), Outcome::Return(-EBADF));
-        assert_eq!(dispatch(0, 0, 0, 0, &mut k), Outcome::Return(-ENOSYS));
-        assert_eq!(dispatch(999, 0, 0, 0, &mut k), Outcome::Return(-ENOSYS));
+        assert_eq!(call(&mut k, SYS_WRITE, 0, BASE, 1), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, SYS_WRITE, 3, BASE, 1), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, SYS_READ, 1, BASE, 1), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, 0, 0, 0, 0), Outcome::Return(-ENOSYS));
+        assert_eq!(call(&mut k, 999, 0, 0, 0), Outcome::Return(-ENOSYS));
         assert_eq!(k.unknown, [0, 999]);
-        assert_eq!(dispatch(SYS_EXIT, 7, 0, 0, &mut k), Outcome::Exit(7));
-        assert_eq!(dispatch(SYS_EXIT_GROUP, -1i32 as u32, 0, 0, &mut k), Outcome::Exit(-1));
+        assert_eq!(call(&mut k, SYS_EXIT, 7, 0, 0), Outcome::Exit(7));
+        assert_eq!(call(&mut k, SYS_EXIT_GROUP, -1i32 as u32, 0, 0), Outcome::Exit(-1));
     }
 
     #[test]
     fn getpid_brk_and_yield() {
         let mut k = Fake::new();
-        assert_eq!(dispatch(SYS_GETPID, 0, 0, 0, &mut k), Outcome::Return(7));
-        assert_eq!(dispatch(SYS_BRK, 0, 0, 0, &mut k), Outcome::Return(0x0805_0000));
-        assert_eq!(dispatch(SYS_BRK, 0x0806_0000, 0, 0, &mut k), Outcome::Return(0x0806_0000));
+        assert_eq!(call(&mut k, SYS_GETPID, 0, 0, 0), Outcome::Return(7));
+        assert_eq!(call(&mut k, SYS_BRK, 0, 0, 0), Outcome::Return(0x0805_0000));
+        assert_eq!(call(&mut k, SYS_BRK, 0x0806_0000, 0, 0), Outcome::Return(0x0806_0000));
         // Refused: the break stays where it was, as Linux answers.
-        assert_eq!(dispatch(SYS_BRK, 0xC000_0000, 0, 0, &mut k), Outcome::Return(0x0806_0000));
-        assert_eq!(dispatch(SYS_SCHED_YIELD, 0, 0, 0, &mut k), Outcome::Return(0));
+        assert_eq!(call(&mut k, SYS_BRK, 0xC000_0000, 0, 0), Outcome::Return(0x0806_0000));
+        assert_eq!(call(&mut k, SYS_SCHED_YIELD, 0, 0, 0), Outcome::Return(0));
         assert_eq!(k.yields, 1);
     }
 
@@ -402,17 +870,17 @@ mod tests {
         k.memory[..8].copy_from_slice(&[0, 0, 0, 0, 0x00, 0x65, 0xcd, 0x1d]); // 0 s, 500,000,000 ns
         k.memory[8..16].copy_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0]);
         let before = k.clock;
-        assert_eq!(dispatch(SYS_NANOSLEEP, BASE, BASE + 8, 0, &mut k), Outcome::Return(0));
+        assert_eq!(call(&mut k, SYS_NANOSLEEP, BASE, BASE + 8, 0), Outcome::Return(0));
         assert_eq!(k.clock - before, 500_000_000);
         // As on Linux: the remaining time is written only for an interrupted sleep.
         assert_eq!((k.word(BASE + 8), k.word(BASE + 12)), (1, 1));
         assert_eq!(
-            dispatch(SYS_CLOCK_GETTIME, CLOCK_MONOTONIC, BASE + 16, 0, &mut k),
+            call(&mut k, SYS_CLOCK_GETTIME, CLOCK_MONOTONIC, BASE + 16, 0),
             Outcome::Return(0)
         );
         assert_eq!((k.word(BASE + 16), k.word(BASE + 20)), (5, 500_000_000));
         assert_eq!(
-            dispatch(SYS_CLOCK_GETTIME, CLOCK_REALTIME, BASE + 16, 0, &mut k),
+            call(&mut k, SYS_CLOCK_GETTIME, CLOCK_REALTIME, BASE + 16, 0),
             Outcome::Return(0)
         );
         assert_eq!(k.word(BASE + 16), 1_700_000_005);
@@ -422,13 +890,270 @@ mod tests {
     fn bad_timespecs_and_clocks() {
         let mut k = Fake::new();
         k.memory[..8].copy_from_slice(&[0, 0, 0, 0, 0x00, 0xca, 0x9a, 0x3b]); // tv_nsec = 1e9
-        assert_eq!(dispatch(SYS_NANOSLEEP, BASE, 0, 0, &mut k), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_NANOSLEEP, BASE, 0, 0), Outcome::Return(-EINVAL));
         k.memory[..8].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]); // tv_sec = -1
-        assert_eq!(dispatch(SYS_NANOSLEEP, BASE, 0, 0, &mut k), Outcome::Return(-EINVAL));
-        assert_eq!(dispatch(SYS_NANOSLEEP, 0xC000_0000, 0, 0, &mut k), Outcome::Return(-EFAULT));
-        assert_eq!(dispatch(SYS_CLOCK_GETTIME, 3, BASE, 0, &mut k), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_NANOSLEEP, BASE, 0, 0), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_NANOSLEEP, 0xC000_0000, 0, 0), Outcome::Return(-EFAULT));
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, 3, BASE, 0), Outcome::Return(-EINVAL));
         assert_eq!(
-            dispatch(SYS_CLOCK_GETTIME, CLOCK_MONOTONIC, 0x10, 0, &mut k),
+            call(&mut k, SYS_CLOCK_GETTIME, CLOCK_MONOTONIC, 0x10, 0),
+            Outcome::Return(-EFAULT)
+        );
+    }
+
+    #[test]
+    fn exit_status_is_reported_in_8_bits() {
+        assert_eq!(reported_status(44), 44);
+        assert_eq!(reported_status(300), 44);
+        assert_eq!(reported_status(-1), 255);
+        assert_eq!(reported_status(256), 0);
+    }
+
+    #[test]
+    fn writev_writes_every_buffer_in_order() {
+        let mut k = Fake::new();
+        poke(&mut k, BASE + 100, b"hello, ");
+        poke(&mut k, BASE + 200, b"world\n");
+        let mut iov = Vec::new();
+        for (base, len) in [(BASE + 100, 7u32), (BASE + 300, 0), (BASE + 200, 6)] {
+            iov.extend_from_slice(&base.to_le_bytes());
+            iov.extend_from_slice(&len.to_le_bytes());
+        }
+        poke(&mut k, BASE + 16, &iov);
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, BASE + 16, 3), Outcome::Return(13));
+        assert_eq!(k.console, b"hello, world\n");
+        assert_eq!(call(&mut k, SYS_WRITEV, 2, BASE + 16, 0), Outcome::Return(0));
+    }
+
+    #[test]
+    fn writev_checks_everything_before_writing() {
+        let mut k = Fake::new();
+        let entry = |base: u32, len: u32| [base.to_le_bytes(), len.to_le_bytes()].concat();
+        poke(&mut k, BASE, &[entry(BASE + 100, 5), entry(0xC000_0000, 4)].concat());
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, BASE, 2), Outcome::Return(-EFAULT));
+        poke(&mut k, BASE, &[entry(BASE + 100, 5), entry(BASE, 0x7FFF_FFFF)].concat());
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, BASE, 2), Outcome::Return(-EINVAL));
+        assert!(k.console.is_empty(), "nothing written before the checks pass");
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, BASE, 1025), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, 0xBFFF_FFFC, 1), Outcome::Return(-EFAULT));
+        assert_eq!(call(&mut k, SYS_WRITEV, 0, BASE, 1), Outcome::Return(-EBADF));
+        // A buffer in user space but not mapped: what came before is written.
+        poke(&mut k, BASE, &[entry(BASE + 100, 5), entry(BASE + SIZE - 2, 8)].concat());
+        assert_eq!(call(&mut k, SYS_WRITEV, 1, BASE, 2), Outcome::Return(5));
+    }
+
+    #[test]
+    fn ioctl_knows_tcgets_and_tiocgwinsz_on_the_console_only() {
+        let mut k = Fake::new();
+        for fd in 0..3 {
+            assert_eq!(call(&mut k, SYS_IOCTL, fd, TCGETS, BASE + 64), Outcome::Return(0));
+            assert_eq!(k.memory[64..100], abi::termios());
+            assert_eq!(call(&mut k, SYS_IOCTL, fd, TIOCGWINSZ, BASE), Outcome::Return(0));
+            assert_eq!(k.memory[..8], abi::winsize());
+        }
+        assert_eq!(call(&mut k, SYS_IOCTL, 1, 0x5402, BASE), Outcome::Return(-ENOTTY)); // TCSETS
+        assert_eq!(call(&mut k, SYS_IOCTL, 3, TCGETS, BASE), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, SYS_IOCTL, 1, TCGETS, 0xC000_0000), Outcome::Return(-EFAULT));
+        assert_eq!(call(&mut k, SYS_IOCTL, 1, TIOCGWINSZ, 0x10), Outcome::Return(-EFAULT));
+        assert!(k.unknown.is_empty());
+    }
+
+    #[test]
+    fn the_console_is_a_character_device_for_fstat64_and_statx() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, SYS_FSTAT64, 1, BASE + 512, 0), Outcome::Return(0));
+        assert_eq!(k.memory[512..608], abi::stat64(&CONSOLE_STATUS));
+        assert_eq!(call(&mut k, SYS_FSTAT64, 5, BASE + 512, 0), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, SYS_FSTAT64, 0, 0xBFFF_FFF0, 0), Outcome::Return(-EFAULT));
+        // glibc's fstat(1): statx(1, "", AT_NO_AUTOMOUNT | AT_EMPTY_PATH, 0x7ff, buf).
+        let empty = BASE + SIZE - 1; // "" in the last byte of the mapping
+        let statx = |k: &mut Fake, fd: u32, path: u32, flags: u32, mask: u32, buf: u32| {
+            call6(k, SYS_STATX, [fd, path, flags, mask, buf, 0])
+        };
+        let flags = AT_NO_AUTOMOUNT | AT_EMPTY_PATH;
+        assert_eq!(statx(&mut k, 1, empty, flags, 0x7ff, BASE + 1024), Outcome::Return(0));
+        assert_eq!(k.memory[1024..1280], abi::statx(&CONSOLE_STATUS));
+        assert_eq!(statx(&mut k, 4, empty, flags, 0x7ff, BASE), Outcome::Return(-EBADF));
+        assert_eq!(statx(&mut k, 1, empty, AT_NO_AUTOMOUNT, 0x7ff, BASE), Outcome::Return(-ENOENT));
+        poke(&mut k, BASE + 2048, b"/dev/tty\0");
+        assert_eq!(statx(&mut k, 1, BASE + 2048, flags, 0x7ff, BASE), Outcome::Return(-ENOENT));
+        assert_eq!(statx(&mut k, 1, 0xC000_0000, flags, 0x7ff, BASE), Outcome::Return(-EFAULT));
+        assert_eq!(statx(&mut k, 1, empty, flags | 0x6000, 0x7ff, BASE), Outcome::Return(-EINVAL));
+        assert_eq!(statx(&mut k, 1, empty, flags | 1, 0x7ff, BASE), Outcome::Return(-EINVAL));
+        assert_eq!(statx(&mut k, 1, empty, flags, STATX_RESERVED, BASE), Outcome::Return(-EINVAL));
+        assert_eq!(
+            statx(&mut k, 1, empty, flags, 0x7ff, BASE + SIZE - 8),
+            Outcome::Return(-EFAULT)
+        );
+    }
+
+    #[test]
+    fn readlink_proc_self_exe_gives_the_program_path() {
+        let mut k = Fake::new();
+        poke(&mut k, BASE, b"/proc/self/exe\0");
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, BASE + 64, 4096), Outcome::Return(14));
+        assert_eq!(&k.memory[64..78], b"/build/hello_c");
+        // Cut to the buffer, not terminated, as on Linux.
+        k.memory[64..80].fill(b'.');
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, BASE + 64, 5), Outcome::Return(5));
+        assert_eq!(&k.memory[64..70], b"/buil.");
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, BASE + 64, 0), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, 0xC000_0000, 16), Outcome::Return(-EFAULT));
+        // The path string ends exactly at the end of the mapping: fine.
+        let at = BASE + SIZE - 15;
+        poke(&mut k, at, b"/proc/self/exe\0");
+        assert_eq!(call(&mut k, SYS_READLINK, at, BASE + 64, 100), Outcome::Return(14));
+        // One byte short of its NUL: the string runs off the mapping.
+        poke(&mut k, BASE + SIZE - 14, b"/proc/self/exe");
+        let at = BASE + SIZE - 14;
+        assert_eq!(call(&mut k, SYS_READLINK, at, BASE + 64, 100), Outcome::Return(-EFAULT));
+        poke(&mut k, BASE, b"/proc/self/ex\0");
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, BASE + 64, 100), Outcome::Return(-ENOENT));
+        poke(&mut k, BASE, &[b'x'; 100]);
+        assert_eq!(call(&mut k, SYS_READLINK, BASE, BASE + 64, 100), Outcome::Return(-ENOENT));
+        assert_eq!(call(&mut k, SYS_READLINK, 0xFFFF_FFF0, BASE, 100), Outcome::Return(-EFAULT));
+    }
+
+    #[test]
+    fn program_paths_are_made_absolute_from_the_root() {
+        let absolute = |path: &[u8]| {
+            let mut out = [0u8; 32];
+            let n = absolute_path(path, &mut out);
+            out[..n].to_vec()
+        };
+        assert_eq!(absolute(b"/work/build/hello_c"), b"/work/build/hello_c");
+        assert_eq!(absolute(b"build/hello_c"), b"/build/hello_c");
+        assert_eq!(absolute(b"./hello_c"), b"/hello_c");
+        assert_eq!(absolute(b"hello_c"), b"/hello_c");
+        assert_eq!(absolute(b""), b"/");
+    }
+
+    #[test]
+    fn mprotect_validates_and_protects_whole_pages() {
+        let mut k = Fake::new();
+        let call3 = |k: &mut Fake, a, b, c| call(k, SYS_MPROTECT, a, b, c);
+        assert_eq!(call3(&mut k, BASE + 0x1000, 12288, PROT_READ), Outcome::Return(0));
+        assert_eq!(call3(&mut k, BASE, 1, PROT_READ | PROT_WRITE), Outcome::Return(0));
+        assert_eq!(call3(&mut k, BASE, 4096, 0), Outcome::Return(0));
+        assert_eq!(call3(&mut k, BASE, 4096, PROT_EXEC), Outcome::Return(0));
+        assert_eq!(
+            k.protected,
+            [
+                (BASE + 0x1000, 3, Protection::Read),
+                (BASE, 1, Protection::ReadWrite),
+                (BASE, 1, Protection::None),
+                (BASE, 1, Protection::Read)
+            ]
+        );
+        assert_eq!(call3(&mut k, BASE, 0, PROT_READ), Outcome::Return(0));
+        assert_eq!(call3(&mut k, BASE + 1, 4096, PROT_READ), Outcome::Return(-EINVAL));
+        assert_eq!(call3(&mut k, BASE, 4096, 0x10), Outcome::Return(-EINVAL));
+        assert_eq!(call3(&mut k, BASE, 4096, PROT_SEM), Outcome::Return(0));
+        assert_eq!(call3(&mut k, BASE, SIZE + 1, PROT_READ), Outcome::Return(-ENOMEM));
+        assert_eq!(call3(&mut k, 0xBFFF_F000, 0x2000, PROT_READ), Outcome::Return(-ENOMEM));
+        assert_eq!(call3(&mut k, 0xC000_0000, 0x1000, PROT_READ), Outcome::Return(-ENOMEM));
+        assert_eq!(call3(&mut k, 0x1000, u32::MAX, PROT_READ), Outcome::Return(-ENOMEM));
+        assert_eq!(k.protected.len(), 5, "no refused call reached the page tables");
+        assert_eq!(k.protected[4], (BASE, 1, Protection::None), "PROT_SEM alone: no access");
+    }
+
+    #[test]
+    fn set_thread_area_picks_a_slot_writes_it_back_and_refuses_bad_input() {
+        let mut k = Fake::new();
+        let desc = |entry: u32, flags: u32| {
+            [
+                entry.to_le_bytes(),
+                0x0900_0000u32.to_le_bytes(),
+                0xF_FFFFu32.to_le_bytes(),
+                flags.to_le_bytes(),
+            ]
+            .concat()
+        };
+        // glibc's request: entry -1, seg_32bit | limit_in_pages | useable.
+        poke(&mut k, BASE, &desc(u32::MAX, 0x51));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(0));
+        assert_eq!(k.word(BASE), 6, "the chosen GDT entry is written back");
+        assert_ne!(k.tls[0], 0);
+        poke(&mut k, BASE, &desc(u32::MAX, 0x51));
+        call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0);
+        assert_eq!(k.word(BASE), 7);
+        // The same user_desc again now names entry 7: it is replaced in place.
+        let before = k.tls;
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(0));
+        assert_eq!(k.tls, before);
+        poke(&mut k, BASE, &desc(u32::MAX, 0x51));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(0));
+        poke(&mut k, BASE, &desc(u32::MAX, 0x51));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(-ESRCH));
+        // Bad slots, a code segment, unreadable and read-only user_descs.
+        poke(&mut k, BASE, &desc(12, 0x51));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(-EINVAL));
+        poke(&mut k, BASE, &desc(6, 0x51 | 4));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, 0xC000_0000, 0, 0), Outcome::Return(-EFAULT));
+        assert_eq!(
+            call(&mut k, SYS_SET_THREAD_AREA, BASE + SIZE - 8, 0, 0),
+            Outcome::Return(-EFAULT)
+        );
+        // Clearing slot 7 with the documented empty form frees it again.
+        let empty = [7u32.to_le_bytes(), [0; 4], [0; 4], 0x28u32.to_le_bytes()].concat();
+        poke(&mut k, BASE, &empty);
+        assert_eq!(call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0), Outcome::Return(0));
+        assert_eq!(k.tls[1], 0);
+        poke(&mut k, BASE, &desc(u32::MAX, 0x51));
+        call(&mut k, SYS_SET_THREAD_AREA, BASE, 0, 0);
+        assert_eq!(k.word(BASE), 7);
+        assert!(k.unknown.is_empty());
+    }
+
+    #[test]
+    fn start_up_calls_answer_as_glibc_needs() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, SYS_SET_TID_ADDRESS, BASE, 0, 0), Outcome::Return(7));
+        assert_eq!(call(&mut k, SYS_SET_ROBUST_LIST, BASE, 12, 0), Outcome::Return(-ENOSYS));
+        assert_eq!(
+            call6(&mut k, SYS_RSEQ, [BASE, 0x20, 0, 0x5305_3053, 0, 0]),
+            Outcome::Return(-ENOSYS)
+        );
+        assert!(k.unknown.is_empty(), "refused on purpose, not unknown");
+        assert_eq!(call(&mut k, SYS_UGETRLIMIT, RLIMIT_STACK, BASE, 0), Outcome::Return(0));
+        assert_eq!((k.word(BASE), k.word(BASE + 4)), (128 * 1024, 128 * 1024));
+        assert_eq!(call(&mut k, SYS_UGETRLIMIT, 7, BASE, 0), Outcome::Return(-EINVAL));
+        assert_eq!(
+            call(&mut k, SYS_UGETRLIMIT, RLIMIT_STACK, 0xC000_0000, 0),
+            Outcome::Return(-EFAULT)
+        );
+        for fd in [0, 1, 2] {
+            assert_eq!(call(&mut k, SYS_LLSEEK, fd, 0, 0), Outcome::Return(-ESPIPE));
+            assert_eq!(call(&mut k, SYS_LSEEK, fd, 0, 0), Outcome::Return(-ESPIPE));
+        }
+        assert_eq!(call(&mut k, SYS_LSEEK, 3, 0, 0), Outcome::Return(-EBADF));
+    }
+
+    #[test]
+    fn getrandom_fills_the_buffer_and_checks_flags_and_pages() {
+        let mut k = Fake::new();
+        let r = |k: &mut Fake, buf, len, flags| call(k, SYS_GETRANDOM, buf, len, flags);
+        assert_eq!(r(&mut k, BASE, 4, GRND_NONBLOCK), Outcome::Return(4));
+        assert_eq!(k.memory[..5], [0x80, 0x81, 0x82, 0x83, 0]);
+        assert_eq!(r(&mut k, BASE, 600, 0), Outcome::Return(600));
+        assert_eq!(k.memory[599], 0x80 | (599 % 256) as u8);
+        assert_eq!(r(&mut k, BASE, 0, GRND_INSECURE), Outcome::Return(0));
+        assert_eq!(r(&mut k, BASE, 4, 8), Outcome::Return(-EINVAL));
+        assert_eq!(r(&mut k, BASE, 4, GRND_RANDOM | GRND_INSECURE), Outcome::Return(-EINVAL));
+        assert_eq!(r(&mut k, 0xC000_0000, 4, 0), Outcome::Return(-EFAULT));
+        // 300 bytes asked at 256 before the end: the first 256 arrive.
+        assert_eq!(r(&mut k, BASE + SIZE - 256, 300, 0), Outcome::Return(256));
+    }
+
+    #[test]
+    fn clock_gettime64_uses_two_64_bit_words() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME64, CLOCK_REALTIME, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.memory[..16], abi::timespec64(1_700_000_005 * NANOS));
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME64, 99, BASE, 0), Outcome::Return(-EINVAL));
+        assert_eq!(
+            call(&mut k, SYS_CLOCK_GETTIME64, CLOCK_MONOTONIC, BASE + SIZE - 8, 0),
             Outcome::Return(-EFAULT)
         );
     }

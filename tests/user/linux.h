@@ -16,10 +16,13 @@
 #define SYS_write 4
 #define SYS_getpid 20
 #define SYS_brk 45
+#define SYS_mprotect 125
 #define SYS_sched_yield 158
 #define SYS_nanosleep 162
+#define SYS_set_thread_area 243
 #define SYS_exit_group 252
 #define SYS_clock_gettime 265
+#define SYS_getrandom 355
 #define CLOCK_MONOTONIC 1
 
 struct timespec {
