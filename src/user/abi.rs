@@ -124,14 +124,15 @@ pub const ECHOE: u32 = 0o000020;
 /// c_cc's special characters, by index; 0 in a slot disables it.
 pub const VINTR: usize = 0;
 pub const VERASE: usize = 2;
+pub const VKILL: usize = 3;
 pub const VEOF: usize = 4;
 pub const VMIN: usize = 6;
 pub const NCCS: usize = 19;
 
 /// `struct termios` for TCGETS (36 bytes): the terminal behind fds 0-2
 /// as a program should picture it: a line-by-line terminal where Ctrl-C
-/// interrupts, Backspace (DEL) erases and Ctrl-D at the start of a line
-/// is the end of the input.
+/// interrupts, Backspace (DEL) erases, Ctrl-U erases the line and Ctrl-D at the start of a line
+/// is the end of the input (src/terminal/line.rs).
 pub fn termios() -> [u8; 36] {
     let mut out = [0u8; 36];
     put(&mut out, 0, &ICRNL.to_le_bytes());
@@ -142,6 +143,7 @@ pub fn termios() -> [u8; 36] {
     let cc = &mut out[17..17 + NCCS];
     cc[VINTR] = 0x03; // Ctrl-C
     cc[VERASE] = 0x7f; // DEL, what Backspace sends
+    cc[VKILL] = 0x15; // Ctrl-U erases the line
     cc[VEOF] = 0x04; // Ctrl-D
     cc[VMIN] = 1;
     out

@@ -31,14 +31,7 @@ int main(int argc, char **argv)
     /* One write: the line stays whole among the other programs' output. */
     char line[64] = "fpu ";
     char *p = line + 4;
-    char digits[12];
-    int i = sizeof digits;
-    do {
-        digits[--i] = '0' + mine % 10;
-        mine /= 10;
-    } while (mine);
-    while (i < (int)sizeof digits)
-        *p++ = digits[i++];
+    p += format_number(p, mine);
     for (const char *s = bad ? ": registers changed under me\n" : ": x87 and SSE registers kept\n";
          *s;)
         *p++ = *s++;

@@ -15,17 +15,6 @@ static long getrandom(void *buf, unsigned long len, unsigned int flags)
     return syscall3(SYS_getrandom, (long)buf, len, flags);
 }
 
-static void say(const char *what, long value)
-{
-    puts_raw(what);
-    if (value < 0) {
-        puts_raw("-");
-        value = -value;
-    }
-    put_number(value);
-    puts_raw("\n");
-}
-
 int main(int argc, char **argv)
 {
     say("getrandom(4096): ", getrandom(a, sizeof a, GRND_NONBLOCK));

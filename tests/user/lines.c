@@ -28,19 +28,6 @@ static unsigned long show(char *out, const char *buf, long n)
     return at;
 }
 
-static unsigned long number(char *out, unsigned long n)
-{
-    char digits[12];
-    int i = sizeof digits;
-    do {
-        digits[--i] = '0' + n % 10;
-        n /= 10;
-    } while (n);
-    for (int k = i; k < (int)sizeof digits; k++)
-        out[k - i] = digits[k];
-    return sizeof digits - i;
-}
-
 int main(int argc, char **argv)
 {
     char buf[256];
@@ -66,7 +53,7 @@ int main(int argc, char **argv)
         const char *head = "read ";
         while (*head)
             report[at++] = *head++;
-        at += number(report + at, n);
+        at += format_number(report + at, n);
         report[at++] = ':';
         report[at++] = ' ';
         at += show(report + at, buf, n);

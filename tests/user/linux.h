@@ -67,8 +67,9 @@ static inline void puts_raw(const char *s)
     write(1, s, string_length(s));
 }
 
-/* Prints a non-negative number. */
-static inline void put_number(unsigned long n)
+/* Writes `n` in decimal at `out` (at most 11 bytes, no terminator);
+ * returns how many bytes. */
+static inline unsigned long format_number(char *out, unsigned long n)
 {
     char digits[12];
     int i = sizeof digits;
@@ -76,7 +77,35 @@ static inline void put_number(unsigned long n)
         digits[--i] = '0' + n % 10;
         n /= 10;
     } while (n);
-    write(1, digits + i, sizeof digits - i);
+    for (int k = i; k < (int)sizeof digits; k++)
+        out[k - i] = digits[k];
+    return sizeof digits - i;
+}
+
+/* The same for a signed number: a '-', then the digits (at most 12). */
+static inline unsigned long format_signed(char *out, long n)
+{
+    if (n >= 0)
+        return format_number(out, n);
+    out[0] = '-';
+    return 1 + format_number(out + 1, -(unsigned long)n);
+}
+
+/* Prints a non-negative number. */
+static inline void put_number(unsigned long n)
+{
+    char digits[12];
+    write(1, digits, format_number(digits, n));
+}
+
+/* Prints `what`, then `value` (a system call's result: negative is an
+ * errno), then a newline. */
+static inline void say(const char *what, long value)
+{
+    char digits[13];
+    puts_raw(what);
+    write(1, digits, format_signed(digits, value));
+    puts_raw("\n");
 }
 
 /* Milliseconds on CLOCK_MONOTONIC. */

@@ -18,17 +18,6 @@ static long mprotect(void *start, unsigned long len, int prot)
     return syscall3(SYS_mprotect, (long)start, len, prot);
 }
 
-static void say(const char *what, long value)
-{
-    puts_raw(what);
-    if (value < 0) {
-        puts_raw("-");
-        value = -value;
-    }
-    put_number(value);
-    puts_raw("\n");
-}
-
 int main(int argc, char **argv)
 {
     say("read-only: ", mprotect(page, sizeof page, PROT_READ));

@@ -1,7 +1,7 @@
 /* reader: reads stdin up to the end of a line (or of the input) and
  * prints it back as "got: ...". It loops, because a read may return part
- * of a line: a pipe's does, and so does this kernel's, which has no line
- * discipline yet and returns the keys typed so far. */
+ * of a line: a pipe's does, and so does a terminal's when the buffer is
+ * smaller than the line or Ctrl-D ends it without a newline. */
 #include "linux.h"
 
 int main(int argc, char **argv)

@@ -62,30 +62,23 @@ static void append(const char *s)
         report[used++] = *s++;
 }
 
-static void say(const char *what, long value)
+/* Like linux.h's `say`, into the report. */
+static void record(const char *what, long value)
 {
-    char digits[12];
-    int i = sizeof digits;
-    unsigned long n = value < 0 ? -value : value;
-    digits[--i] = 0;
-    do {
-        digits[--i] = '0' + n % 10;
-        n /= 10;
-    } while (n);
-    if (value < 0)
-        digits[--i] = '-';
+    char digits[14];
+    digits[format_signed(digits, value)] = 0;
     append(what);
-    append(digits + i);
+    append(digits);
     append("\n");
 }
 
 int main(int argc, char **argv)
 {
     struct user_desc d = segment(-1, block, SEG_32BIT | LIMIT_IN_PAGES | USEABLE);
-    say("set_thread_area(entry -1): ", set_thread_area(&d));
+    record("set_thread_area(entry -1): ", set_thread_area(&d));
     unsigned int entry = d.entry_number, selector = entry * 8 + 3;
     __asm__ volatile("movl %0, %%gs" : : "r"(selector));
-    say("gs:0 reads the block: ", gs_word(0) == block[0]);
+    record("gs:0 reads the block: ", gs_word(0) == block[0]);
 
     /* Computes for 600 ms, while the other programs run between its
      * quanta, checking GS all along; writes through GS too. */
@@ -97,36 +90,36 @@ int main(int argc, char **argv)
                 bad++;
         }
     }
-    say("checks that failed while others ran: ", bad);
+    record("checks that failed while others ran: ", bad);
 
     /* Moving the segment takes effect at once: GS is reloaded. */
     d = segment(entry, moved, SEG_32BIT | LIMIT_IN_PAGES | USEABLE);
-    say("moved in place: ", set_thread_area(&d));
-    say("gs:0 reads the new block: ", gs_word(0) == moved[0]);
+    record("moved in place: ", set_thread_area(&d));
+    record("gs:0 reads the new block: ", gs_word(0) == moved[0]);
     /* Clearing the slot GS uses leaves GS null, not a stale segment. */
     d = segment(entry, 0, EMPTY);
     d.limit = 0;
-    say("cleared: ", set_thread_area(&d));
-    say("gs is now null: ", gs() == 0);
+    record("cleared: ", set_thread_area(&d));
+    record("gs is now null: ", gs() == 0);
 
     /* Bad requests. */
     d = segment(entry - 1, block, SEG_32BIT);
-    say("entry below the TLS slots: ", set_thread_area(&d));
+    record("entry below the TLS slots: ", set_thread_area(&d));
     d = segment(entry + 3, block, SEG_32BIT);
-    say("entry above the TLS slots: ", set_thread_area(&d));
+    record("entry above the TLS slots: ", set_thread_area(&d));
     d = segment(-1, block, SEG_32BIT | CODE);
-    say("a code segment: ", set_thread_area(&d));
+    record("a code segment: ", set_thread_area(&d));
     d = segment(-1, block, SEG_32BIT | SEG_NOT_PRESENT);
-    say("a segment not present: ", set_thread_area(&d));
+    record("a segment not present: ", set_thread_area(&d));
     d = segment(-1, block, LIMIT_IN_PAGES);
-    say("a 16-bit segment: ", set_thread_area(&d));
-    say("a null pointer: ", set_thread_area(0));
+    record("a 16-bit segment: ", set_thread_area(&d));
+    record("a null pointer: ", set_thread_area(0));
     for (int i = 0; i < 3; i++) {
         d = segment(-1, block, SEG_32BIT);
-        say("another slot: ", set_thread_area(&d));
+        record("another slot: ", set_thread_area(&d));
     }
     d = segment(-1, block, SEG_32BIT);
-    say("a fourth slot: ", set_thread_area(&d));
+    record("a fourth slot: ", set_thread_area(&d));
     write(1, report, used);
     return 0;
 }
