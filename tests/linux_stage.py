@@ -87,8 +87,15 @@ def type_answers(machine, start=0):
         if not machine.wait_for(lambda out: prompt in out[start:], 60):
             return False
         start = machine.output().index(prompt, start) + len(prompt)
-        # QEMU types through QMP; Bochs through its terminal (tmux).
-        (machine.burst if hasattr(machine, "burst") else machine.type)(line)
+        # QEMU types through QMP, paced by the echo: its PS/2 keyboard
+        # holds 8 keys and drops the rest, which a busy host makes likely
+        # (a CI run lost the 'v' of "Lovelace" to an unpaced burst).
+        # Bochs types through its terminal (tmux).
+        if hasattr(machine, "burst"):
+            typed_from = start
+            machine.burst(line, echoed=lambda: len(machine.output()) - typed_from)
+        else:
+            machine.type(line)
     return True
 
 
