@@ -74,7 +74,7 @@ ifneq ($(INITRD),)
 INITRD_OPT := -initrd "$(INITRD)"
 endif
 
-.PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench clean help \
+.PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount clean help \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
@@ -99,6 +99,7 @@ help:
 	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
+	@echo "make bench-icount  the same rows in executed instructions (QEMU -icount): exact, step by step"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
@@ -259,10 +260,20 @@ clean:
 # BENCH=N sets the iterations per batch (BENCH=quick for a smoke run).
 BENCH ?= 100000
 
+BENCH_QEMU = $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL)
+# Prints the results part of com1.out; fails unless QEMU exited with the
+# kernel's "done" status.
+BENCH_REPORT = sed -n '/^== bench results/,$$p' com1.out; \
+	done=$$(python3 tests/facts.py EXIT_PASSED); \
+	if [ $$status -ne $$done ]; then echo "make $@: QEMU exited with status $$status ($$done = done); see com1.out"; tail -5 com1.out; exit 1; fi
+
 bench: kernel setup-qemu
 	@rm -f com1.out
-	@status=0; timeout 600 $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL) -append "bench=$(BENCH)" || status=$$?; \
-	sed -n '/^== bench results/,$$p' com1.out; \
-	done=$$(python3 tests/facts.py EXIT_PASSED); \
-	if [ $$status -ne $$done ]; then echo "make bench: QEMU exited with status $$status ($$done = done); see com1.out"; tail -5 com1.out; exit 1; fi
+	@status=0; timeout 600 $(BENCH_QEMU) -append "bench=$(BENCH)" || status=$$?; $(BENCH_REPORT)
+
+# make bench-icount: the same rows under -icount shift=0, where the TSC
+# counts executed instructions: the table is exact and machine-independent.
+bench-icount: kernel setup-qemu
+	@rm -f com1.out
+	@status=0; timeout 600 $(BENCH_QEMU) -icount shift=0,sleep=off -append "bench=icount" || status=$$?; $(BENCH_REPORT)

@@ -244,8 +244,8 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     cpu::enable_interrupts();
     println!("{READY_LINE}");
 
-    if let Some(iterations) = options.bench {
-        bench::run(iterations, options.hz);
+    if let Some(settings) = options.bench {
+        bench::run(settings, options.hz);
     }
     if let Some(which) = options.test {
         selftest::run(which);

@@ -1,22 +1,31 @@
 //! The arithmetic of `make bench`: from raw TSC readings to the figures
 //! in the table.
 //!
-//! Every row of the benchmark (src/bench/measure.rs) is measured the same way: a
-//! batch runs the operation `iterations` times between two RDTSCs, and
-//! the same loop without the operation (the overhead) right next to it;
-//! the batch's figure is the difference per iteration. Several batches
-//! give a median (the figure reported) and a minimum (what the machine
-//! can do when nothing else gets in the way). Under TCG the TSC follows
-//! host time and another process can steal the CPU mid-batch, so single
-//! numbers wander; medians of batches and ratios measured in one run do
-//! not wander much.
+//! Every row of the benchmark (src/bench/measure.rs) is measured the same
+//! way: a batch runs the operation `iterations` times between two RDTSCs,
+//! and the same loop without the operation (the overhead) right next to
+//! it; the batch's figure is the difference per iteration.
+//!
+//! Rows that are compared are measured *side by side*: their batches take
+//! turns (floor, dispatch, classic, floor, dispatch, classic, ...), and a
+//! ratio is computed batch by batch, from figures taken a few milliseconds
+//! apart. Under TCG the TSC follows host time, and the host's speed
+//! drifts over seconds; a ratio of two rows measured seconds apart
+//! carries that drift, a ratio of neighbours does not. The table shows the
+//! median of the per-batch ratios and their spread (min and max).
 //!
 //! Pure logic, host-tested: no RDTSC and no port here.
 
 use core::fmt;
 
-/// Batches per row. Odd, so the median is one measured batch.
-pub const BATCHES: usize = 7;
+/// Batches per row, after one warm-up batch. Odd, so a median is one
+/// measured batch. Nine keeps one slow batch (the host busy elsewhere)
+/// away from the median twice over.
+pub const BATCHES: usize = 9;
+
+/// The per-iteration figures of one row, batch by batch, in the order
+/// they were measured.
+pub type Figures = [u64; BATCHES];
 
 /// Iterations per batch of `make bench` unless BENCH=N says otherwise.
 pub const DEFAULT_ITERATIONS: u32 = 100_000;
@@ -111,6 +120,95 @@ impl fmt::Display for Ratio {
     }
 }
 
+/// Several rows' figures added batch by batch: the cost of doing each of
+/// them once, as measured in the same round.
+pub fn sum_per_batch(rows: &[&Figures]) -> Figures {
+    let mut sum = [0; BATCHES];
+    for row in rows {
+        for (total, figure) in sum.iter_mut().zip(row.iter()) {
+            *total += figure;
+        }
+    }
+    sum
+}
+
+/// A ratio measured batch by batch: the median of the per-batch ratios
+/// and the smallest and largest of them, all in hundredths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spread {
+    pub median: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Spread {
+    /// `numerators[i] / denominators[i]` for every batch i. None if a
+    /// denominator is 0 (a row that measured nothing).
+    pub fn of(numerators: &Figures, denominators: &Figures) -> Option<Spread> {
+        let mut ratios = [0u64; BATCHES];
+        for (ratio, (&n, &d)) in ratios.iter_mut().zip(numerators.iter().zip(denominators)) {
+            *ratio = Ratio::new(n, d).hundredths()?;
+        }
+        let Summary { median, min } = Summary::of(&mut ratios);
+        Some(Spread { median, min, max: ratios[BATCHES - 1] })
+    }
+
+    /// The verdict on a ratio against its floor (or the sum of its parts),
+    /// with a target of `limit` hundredths. The operation includes its
+    /// floor, so a median below 1.00 cannot be a cost: it is the
+    /// measurement that failed.
+    pub fn verdict(&self, limit: u64) -> Verdict {
+        if self.median < 100 {
+            Verdict::BelowFloor
+        } else if self.median <= limit {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        }
+    }
+}
+
+/// Hundredths shown with two decimals: 108 as `1.08`.
+pub struct Hundredths(pub u64);
+
+impl fmt::Display for Hundredths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+impl fmt::Display for Spread {
+    /// As in the machine-readable line: `1.08 spread=1.05..1.12`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} spread={}..{}",
+            Hundredths(self.median),
+            Hundredths(self.min),
+            Hundredths(self.max)
+        )
+    }
+}
+
+/// What the table says about a ratio with a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Met,
+    Missed,
+    /// Below 1.00 against a floor: never "met".
+    BelowFloor,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::Missed => "MISSED",
+            Verdict::BelowFloor => "MEASUREMENT FAILED (below its floor)",
+        }
+    }
+}
+
 /// TSC cycles per second from a calibration: `cycles` counted over
 /// `ticks` timer ticks of a timer running at `timer_mhz` millihertz.
 pub fn tsc_hz(cycles: u64, ticks: u64, timer_mhz: u32) -> u64 {
@@ -176,6 +274,43 @@ mod tests {
         assert!(Ratio::new(1249, 1000).at_most(125)); // prints 1.25
         assert!(!Ratio::new(1255, 1000).at_most(125)); // prints 1.26
         assert!(!Ratio::new(1, 0).at_most(125));
+    }
+
+    #[test]
+    fn parts_are_added_batch_by_batch() {
+        let a: Figures = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        let b: Figures = [10; BATCHES];
+        assert_eq!(sum_per_batch(&[&a, &b]), [11, 12, 13, 14, 15, 16, 17, 18, 19]);
+        assert_eq!(sum_per_batch(&[]), [0; BATCHES]);
+    }
+
+    #[test]
+    fn a_spread_is_the_median_of_per_batch_ratios() {
+        // The host slowed down in batch 4: both rows of that round are
+        // slower, and their ratio is not disturbed. Ratios of the two
+        // rows' medians would be 1.10 here too, but their batches need not
+        // be neighbours: per batch, drift between rounds cancels.
+        let floor: Figures = [500, 510, 505, 2000, 500, 495, 502, 507, 499];
+        let dispatch: Figures = [550, 561, 556, 2200, 550, 545, 552, 558, 549];
+        let s = Spread::of(&dispatch, &floor).unwrap();
+        assert_eq!(s, Spread { median: 110, min: 110, max: 110 });
+        assert_eq!(s.to_string(), "1.10 spread=1.10..1.10");
+        // Two rows measured far apart: each batch a different ratio.
+        let drifted: Figures = [600, 500, 700, 550, 650, 520, 580, 560, 590];
+        let s = Spread::of(&drifted, &[500; BATCHES]).unwrap();
+        assert_eq!((s.median, s.min, s.max), (116, 100, 140));
+        assert_eq!(Spread::of(&drifted, &[0; BATCHES]), None);
+    }
+
+    #[test]
+    fn below_its_floor_is_a_failed_measurement_never_met() {
+        let s = |median| Spread { median, min: median, max: median };
+        assert_eq!(s(76).verdict(125), Verdict::BelowFloor);
+        assert_eq!(s(99).verdict(125), Verdict::BelowFloor);
+        assert_eq!(s(100).verdict(125), Verdict::Met);
+        assert_eq!(s(125).verdict(125), Verdict::Met);
+        assert_eq!(s(126).verdict(125), Verdict::Missed);
+        assert_eq!(Hundredths(5).to_string(), "0.05");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("test", "run the in-kernel tests: all, or one test's name"),
     ("fault", "raise an exception after boot (fault=help lists them)"),
     ("init", "run built-in programs in ring 3, e.g. init=hello,spin (init=help lists them)"),
-    ("bench", "run the benchmark after boot: quick, or iterations per batch 1-10000000"),
+    ("bench", "run the benchmark after boot: quick, icount, or iterations per batch 1-10000000"),
     (
         "sched",
         "rr (round robin, the default) or coop (no preemption), and/or trace: sched=coop,trace",
@@ -43,16 +43,32 @@ pub const MAX_QUANTUM: u32 = 1000;
 
 /// Iterations per batch of `bench=quick`: a smoke test, not a measurement.
 pub const QUICK_ITERATIONS: u32 = 1_000;
-/// Largest `bench=N` accepted: 7 batches of the slowest CPU-only row
+/// Iterations per batch of `bench=icount`: under `-icount` every batch
+/// gives the same count, so a few suffice.
+pub const ICOUNT_ITERATIONS: u32 = 100;
+/// Largest `bench=N` accepted: 9 batches of the slowest CPU-only row
 /// (the classic stub, ~1,400 cycles) stay under a minute of TCG time.
 pub const MAX_ITERATIONS: u32 = 10_000_000;
 
-/// The value of `bench=`: `quick`, or iterations per batch (1 to
-/// MAX_ITERATIONS). None for anything else.
-pub fn parse_iterations(value: &str) -> Option<u32> {
+/// What `bench=` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bench {
+    /// Iterations per batch.
+    pub iterations: u32,
+    /// `bench=icount`: QEMU runs with `-icount shift=0` (make bench-icount),
+    /// so the TSC counts executed instructions and the table is a count
+    /// of instructions, exact and the same on every machine.
+    pub instructions: bool,
+}
+
+/// The value of `bench=`: `quick`, `icount`, or iterations per batch (1
+/// to MAX_ITERATIONS). None for anything else.
+pub fn parse_bench(value: &str) -> Option<Bench> {
+    let cycles = |iterations| Bench { iterations, instructions: false };
     match value {
-        "quick" => Some(QUICK_ITERATIONS),
-        _ => value.parse::<u32>().ok().filter(|n| (1..=MAX_ITERATIONS).contains(n)),
+        "quick" => Some(cycles(QUICK_ITERATIONS)),
+        "icount" => Some(Bench { iterations: ICOUNT_ITERATIONS, instructions: true }),
+        _ => value.parse::<u32>().ok().filter(|n| (1..=MAX_ITERATIONS).contains(n)).map(cycles),
     }
 }
 
@@ -78,8 +94,8 @@ pub struct Options<'a> {
     pub test: Option<&'a str>,
     pub fault: Option<&'a str>,
     pub init: Option<&'a str>,
-    /// `bench=`: iterations per batch (src/bench/), None = no benchmark.
-    pub bench: Option<u32>,
+    /// `bench=` (src/bench/), None = no benchmark.
+    pub bench: Option<Bench>,
     /// `sched=`: preemptive or not, and whether to trace every switch.
     pub sched: Mode,
     pub trace: bool,
@@ -157,8 +173,8 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
             "fault" => report(bad()),
             "init" if !value.is_empty() => options.init = Some(value),
             "init" => report(bad()),
-            "bench" => match parse_iterations(value) {
-                Some(n) => options.bench = Some(n),
+            "bench" => match parse_bench(value) {
+                Some(b) => options.bench = Some(b),
                 None => report(bad()),
             },
             "sched" => match parse_sched(value) {
@@ -204,7 +220,7 @@ mod tests {
         assert!(p.is_empty());
         assert_eq!(o.hz, 250);
         assert_eq!(o.test, Some("all"));
-        assert_eq!(o.bench, Some(QUICK_ITERATIONS));
+        assert_eq!(o.bench, Some(Bench { iterations: QUICK_ITERATIONS, instructions: false }));
         assert_eq!(parse_all("bench=0").1, [Problem::BadValue { key: "bench", value: "0" }]);
     }
 
@@ -260,14 +276,15 @@ mod tests {
 
     #[test]
     fn bench_values() {
-        assert_eq!(parse_iterations("quick"), Some(QUICK_ITERATIONS));
-        assert_eq!(parse_iterations("100000"), Some(100_000));
-        assert_eq!(parse_iterations("1"), Some(1));
-        assert_eq!(parse_iterations("0"), None);
-        assert_eq!(parse_iterations("-5"), None);
-        assert_eq!(parse_iterations("fast"), None);
-        assert_eq!(parse_iterations(""), None);
-        assert_eq!(parse_iterations("10000001"), None);
+        let iterations = |v| parse_bench(v).map(|b| b.iterations);
+        assert_eq!(iterations("quick"), Some(QUICK_ITERATIONS));
+        assert_eq!(iterations("100000"), Some(100_000));
+        assert_eq!(iterations("1"), Some(1));
+        assert_eq!(parse_bench("icount"), Some(Bench { iterations: 100, instructions: true }));
+        assert_eq!(parse_bench("100000").map(|b| b.instructions), Some(false));
+        for bad in ["0", "-5", "fast", "", "10000001", "ICOUNT"] {
+            assert_eq!(parse_bench(bad), None, "{bad}");
+        }
     }
 
     #[test]
