@@ -166,9 +166,33 @@ macro_rules! timed_loop {
 /// Why a row could not be measured.
 type Failure = &'static str;
 
-/// One batch of a row: the cycles of `n` iterations with the operation,
-/// and of the same loop without it.
-type Batch = Result<(u64, u64), Failure>;
+/// One batch of a row: its figure for one iteration.
+type Batch = Result<u64, Failure>;
+
+/// A loop batch's figure: `elapsed` cycles of `n` iterations, less the
+/// same loop without the operation, per iteration.
+fn minus_overhead(n: u32, elapsed: u64) -> u64 {
+    stats::per_iteration(elapsed, overhead(n), n)
+}
+
+/// Where the device rows keep one figure per iteration (interrupts are
+/// off, or only handlers that never touch it run, while it is held).
+static SAMPLES: spin::Mutex<[u64; stats::MAX_SAMPLES]> = spin::Mutex::new([0; stats::MAX_SAMPLES]);
+
+/// A device batch's figure: the median of `n` iterations (at most
+/// MAX_SAMPLES), each timed on its own by `sample`. A row that waits for
+/// an interrupt per iteration takes a few thousand cycles each time, and
+/// one stolen by the host (a preempted QEMU thread: milliseconds) would
+/// weigh more than all the others in a mean; in the median it is one of
+/// many.
+fn median_of_iterations(n: u32, mut sample: impl FnMut() -> Result<u64, Failure>) -> Batch {
+    let mut samples = SAMPLES.lock();
+    let samples = &mut samples[..(n as usize).min(stats::MAX_SAMPLES)];
+    for slot in samples.iter_mut() {
+        *slot = sample()?;
+    }
+    Ok(Summary::of(samples).median)
+}
 
 /// A row of a group: its iterations per batch, and how to run a batch.
 struct Row<'a> {
@@ -176,18 +200,27 @@ struct Row<'a> {
     batch: &'a mut dyn FnMut(u32) -> Batch,
 }
 
-/// Runs the rows of one group in turn: a warm-up round, then BATCHES
-/// rounds of one batch per row. Gives every row's per-iteration figure,
-/// round by round, so that ratios can be taken round by round.
+/// Runs the rows of one group in turn: a warm-up batch each, then
+/// BATCHES rounds. A round cuts every row's batch into SLICES slices and
+/// alternates them (floor, dispatch, classic, floor, dispatch, ...); a
+/// row's figure for the round is the median of its slices, so that a
+/// slice the host stole time from (a preempted QEMU thread: milliseconds)
+/// does not move it. Gives every row's figure round by round, so that
+/// ratios can be taken round by round.
 fn interleave<const R: usize>(mut rows: [Row<'_>; R]) -> Result<[Figures; R], Failure> {
     for row in rows.iter_mut() {
         (row.batch)(row.iterations)?;
     }
     let mut figures = [[0; BATCHES]; R];
     for round in 0..BATCHES {
-        for (row, figures) in rows.iter_mut().zip(figures.iter_mut()) {
-            let (elapsed, overhead) = (row.batch)(row.iterations)?;
-            figures[round] = stats::per_iteration(elapsed, overhead, row.iterations);
+        let mut slices = [[0u64; stats::SLICES]; R];
+        for slice in 0..stats::SLICES {
+            for (row, slices) in rows.iter_mut().zip(slices.iter_mut()) {
+                slices[slice] = (row.batch)(stats::slice_iterations(row.iterations))?;
+            }
+        }
+        for (figures, slices) in figures.iter_mut().zip(slices.iter_mut()) {
+            figures[round] = Summary::of(slices).median;
         }
     }
     Ok(figures)
@@ -412,19 +445,20 @@ fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
 fn measure_entry(n: u32) -> Result<[Figures; 5], Failure> {
     // SAFETY (timed_loop): FLOOR_VECTOR's gate is `iretd` only.
     let mut floor =
-        |n: u32| Ok((timed_loop!(n, "", "int {v}", v = const FLOOR_VECTOR), overhead(n)));
+        |n: u32| Ok(minus_overhead(n, timed_loop!(n, "", "int {v}", v = const FLOOR_VECTOR)));
     // SAFETY (timed_loop): the kernel's stub saves and restores every
     // register; the registered handler does nothing.
     let mut dispatch =
-        |n: u32| Ok((timed_loop!(n, "", "int {v}", v = const DISPATCH_VECTOR), overhead(n)));
+        |n: u32| Ok(minus_overhead(n, timed_loop!(n, "", "int {v}", v = const DISPATCH_VECTOR)));
     // SAFETY (timed_loop): the classic stub restores every register and
     // reloads the kernel's own selectors.
     let mut classic =
-        |n: u32| Ok((timed_loop!(n, "", "int {v}", v = const CLASSIC_VECTOR), overhead(n)));
+        |n: u32| Ok(minus_overhead(n, timed_loop!(n, "", "int {v}", v = const CLASSIC_VECTOR)));
     // SAFETY (timed_loop): a non-specific EOI with no IRQ in service (none
     // is: interrupts are off and no handler is running) changes nothing.
     let mut eoi = |n: u32| {
-        Ok((
+        Ok(minus_overhead(
+            n,
             timed_loop!(
                 n,
                 "mov al, {eoi}",
@@ -432,14 +466,13 @@ fn measure_entry(n: u32) -> Result<[Figures; 5], Failure> {
                 eoi = const pic::OCW2_EOI,
                 port = const pic::PIC1_COMMAND
             ),
-            overhead(n),
         ))
     };
     // SAFETY (timed_loop): reading the i8042 data port with no byte waiting
     // returns the last one again; nothing is pending (no key is typed
     // during a benchmark).
     let mut kbd_data_in = |n: u32| {
-        Ok((timed_loop!(n, "", "in al, {port}", port = const i8042::KBD_DATA), overhead(n)))
+        Ok(minus_overhead(n, timed_loop!(n, "", "in al, {port}", port = const i8042::KBD_DATA)))
     };
     interleave([
         Row { iterations: n, batch: &mut floor },
@@ -469,35 +502,34 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
         }
 
         let mut keypress = |n: u32| {
-            let (mut path, mut bare) = (0, 0);
-            for _ in 0..n {
+            let figure = median_of_iterations(n, || {
                 // Interrupts are off: IRQ 1 stays pending at the PIC.
                 i8042::inject(scancode);
-                path += timed_delivery(vector, terminal::echo_pending)
+                let path = timed_delivery(vector, terminal::echo_pending)
                     .ok_or("keypress: IRQ 1 did not arrive")?;
-                bare += timed_nothing(vector);
-            }
+                Ok(path.saturating_sub(timed_nothing(vector)))
+            });
             println!();
-            Ok((path, bare))
+            figure
         };
         // The kernel's IRQ 1 path alone: the key is queued, not echoed
         // (taken off the queue after the clock stopped).
         let mut irq1_path = |n: u32| {
-            let (mut path, mut bare) = (0, 0);
-            for _ in 0..n {
+            median_of_iterations(n, || {
                 i8042::inject(scancode);
-                path += timed_delivery(vector, || {}).ok_or("irq1 path: IRQ 1 did not arrive")?;
-                bare += timed_nothing(vector);
+                let path =
+                    timed_delivery(vector, || {}).ok_or("irq1 path: IRQ 1 did not arrive")?;
+                let bare = timed_nothing(vector);
                 let _ = INPUT.pop();
-            }
-            Ok((path, bare))
+                Ok(path.saturating_sub(bare))
+            })
         };
         let mut irq1_floor = |n: u32| irq1_floor_batch(n, vector, scancode);
         // SAFETY (timed_loop): reading the LSR only reports the UART's state.
         let mut uart_lsr_in = |n: u32| {
-            Ok((
+            Ok(minus_overhead(
+                n,
                 timed_loop!(n, "mov dx, {port}", "in al, dx", port = const uart::COM1_LSR),
-                overhead(n),
             ))
         };
         let mut uart_data_out = |n: u32| {
@@ -507,20 +539,20 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
             let elapsed = timed_loop!(n, "mov dx, {port}\nmov al, {fill}", "out dx, al",
                 port = const uart::COM1_DATA, fill = const FILL_BYTE);
             println!();
-            Ok((elapsed, overhead(n)))
+            Ok(minus_overhead(n, elapsed))
         };
         let mut vga_cell = |n: u32| {
             // SAFETY (timed_loop): the cell is rewritten with its own value
             // (read once in the setup), which the console cannot change
             // meanwhile: interrupts are off and nothing prints during the loop.
-            Ok((
+            Ok(minus_overhead(
+                n,
                 timed_loop!(
                     n,
                     "mov edx, {cell}\nmov ax, word ptr [edx]",
                     "mov word ptr [edx], ax",
                     cell = const VGA_LAST_CELL
                 ),
-                overhead(n),
             ))
         };
         // One make code through the pc-keyboard decoder (a private one:
@@ -536,7 +568,7 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
             for _ in 0..n {
                 core::hint::black_box(core::hint::black_box(scancode));
             }
-            Ok((elapsed, cpu::rdtsc() - start))
+            Ok(stats::per_iteration(elapsed, cpu::rdtsc() - start, n))
         };
         interleave([
             Row { iterations: device_n, batch: &mut keypress },
@@ -561,27 +593,26 @@ fn irq1_floor_batch(n: u32, vector: u8, scancode: u8) -> Batch {
         Gate::new(stubs::irq1_min(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel),
     );
     let count = stubs::irq1_min_count;
-    let (mut path, mut bare, mut lost) = (0, 0, false);
-    for _ in 0..n {
+    let figure = median_of_iterations(n, || {
         i8042::inject(scancode);
         let before = count();
         let start = cpu::rdtsc();
         cpu::enable_interrupts();
-        lost |= !wait_until(|| count() != before);
+        let arrived = wait_until(|| count() != before);
         cpu::disable_interrupts();
-        path += cpu::rdtsc() - start;
+        let path = cpu::rdtsc() - start;
+        if !arrived {
+            return Err("irq1 floor: IRQ 1 did not arrive");
+        }
         let before = count();
         let start = cpu::rdtsc();
         cpu::enable_interrupts();
         let _ = wait_until(|| count() == before);
         cpu::disable_interrupts();
-        bare += cpu::rdtsc() - start;
-    }
+        Ok(path.saturating_sub(cpu::rdtsc() - start))
+    });
     set_gate(vector, kernel_gate);
-    if lost {
-        return Err("irq1 floor: IRQ 1 did not arrive");
-    }
-    Ok((path, bare))
+    figure
 }
 
 /// Ring 3, in turn: the ring-3 floor, getpid, a 1-byte write, two
@@ -605,27 +636,25 @@ fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 7], F
     // Each iteration of one copy is two switches: to the other copy and
     // back. The other copy's empty loop runs inside this one's timed
     // loop, and this one's own empty loop, subtracted, is as long.
-    let mut switch = |n: u32| {
-        let (elapsed, overhead) = program.batch(call(SYS_SCHED_YIELD), n, 2, |r| r == 0)?;
-        Ok((elapsed / 2, overhead / 2))
-    };
+    let mut switch =
+        |n: u32| Ok(program.batch(call(SYS_SCHED_YIELD), n, 2, |r| r == 0)?.div_ceil(2));
     let mut cr3 = |n: u32| {
         // SAFETY (timed_loop): CR3 is written with the value it holds: the
         // same directory, its TLB entries dropped and refilled.
-        Ok((timed_loop!(n, "mov edx, cr3", "mov cr3, edx"), overhead(n)))
+        Ok(minus_overhead(n, timed_loop!(n, "mov edx, cr3", "mov cr3, edx")))
     };
     let mut segment_loads = |n: u32| {
         // SAFETY (timed_loop): DS and ES are loaded with the selector they
         // hold (the kernel's data segment): four descriptor loads, as
         // isr_common does for an entry from ring 3 and its return.
-        Ok((
+        Ok(minus_overhead(
+            n,
             timed_loop!(
                 n,
                 "mov edx, {data}",
                 "mov ds, edx\nmov es, edx\nmov ds, edx\nmov es, edx",
                 data = const gdt::KERNEL_DATA as u32
             ),
-            overhead(n),
         ))
     };
     // What a switch does with the FPU and SSE registers (src/sched).
@@ -634,14 +663,14 @@ fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 7], F
     let mut fpu_swap = |n: u32| {
         // SAFETY (timed_loop): FXSAVE to a 16-byte aligned 512-byte area,
         // then FXRSTOR of what was just saved: the registers do not change.
-        Ok((
+        Ok(minus_overhead(
+            n,
             timed_loop!(
                 n,
                 "mov edx, {area}",
                 "fxsave [edx]\nfxrstor [edx]",
                 area = in(reg) area_at
             ),
-            overhead(n),
         ))
     };
     let result = interleave([
@@ -702,7 +731,8 @@ impl Program {
             first.get_or_insert(out);
         }
         let out = first.ok_or("ring 3: no copy ran")?;
-        Ok((out.timed_end - out.timed_start, out.empty_end - out.empty_start))
+        let (timed, empty) = (out.timed_end - out.timed_start, out.empty_end - out.empty_start);
+        Ok(stats::per_iteration(timed, empty, n))
     }
 
     /// Runs processes until `pid` has ended; its data block.
@@ -745,19 +775,18 @@ fn measure_timer(n: u32) -> Result<[Figures; 2], Failure> {
             *pid = program.start(block, "ready")?;
         }
         let vector = irq_vector(pit::IRQ);
-        let (mut path, mut bare) = (0, 0);
-        for _ in 0..n {
+        let figure = median_of_iterations(n, || {
             if !wait_until(irq0_pending) {
                 return Err("timer: IRQ 0 never became pending");
             }
-            path += timed_delivery(vector, || {})
+            let path = timed_delivery(vector, || {})
                 .ok_or("timer: IRQ 0 was pending but not delivered")?;
-            bare += timed_nothing(vector);
-        }
+            Ok(path.saturating_sub(timed_nothing(vector)))
+        });
         for &pid in pids.iter().take(ready) {
             program.collect(pid)?;
         }
-        Ok((path, bare))
+        figure
     };
     let mut one = |n: u32| with_ready(1, n);
     let mut many = |n: u32| with_ready(MANY_READY, n);

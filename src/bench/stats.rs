@@ -23,6 +23,15 @@ use core::fmt;
 /// away from the median twice over.
 pub const BATCHES: usize = 9;
 
+/// Slices per batch: a round alternates the rows' slices, and a row's
+/// figure for the round is the median of its slices. Odd, as BATCHES.
+pub const SLICES: usize = 7;
+
+/// Iterations per slice of a batch of `iterations` (at least 1).
+pub fn slice_iterations(iterations: u32) -> u32 {
+    (iterations / SLICES as u32).max(1)
+}
+
 /// The per-iteration figures of one row, batch by batch, in the order
 /// they were measured.
 pub type Figures = [u64; BATCHES];
@@ -36,10 +45,13 @@ pub const DEFAULT_ITERATIONS: u32 = 100_000;
 pub const DEVICE_DIVISOR: u32 = 50;
 /// ... but never fewer than this many.
 pub const MIN_DEVICE_ITERATIONS: u32 = 10;
+/// ... nor more than this many: a device row keeps one figure per
+/// iteration and reports their median (src/bench/measure.rs).
+pub const MAX_SAMPLES: usize = 4096;
 
 /// Iterations per batch of the device rows, for `iterations` of the rest.
 pub fn device_iterations(iterations: u32) -> u32 {
-    (iterations / DEVICE_DIVISOR).max(MIN_DEVICE_ITERATIONS)
+    (iterations / DEVICE_DIVISOR).clamp(MIN_DEVICE_ITERATIONS, MAX_SAMPLES as u32)
 }
 
 /// Cycles per iteration of one batch: the loop with the operation took
@@ -236,6 +248,9 @@ mod tests {
         assert_eq!(device_iterations(DEFAULT_ITERATIONS), 2_000);
         assert_eq!(device_iterations(crate::boot::cmdline::QUICK_ITERATIONS), 20);
         assert_eq!(device_iterations(1), MIN_DEVICE_ITERATIONS);
+        assert_eq!(device_iterations(10_000_000), MAX_SAMPLES as u32);
+        assert_eq!(slice_iterations(DEFAULT_ITERATIONS), 14_285);
+        assert_eq!(slice_iterations(3), 1);
     }
 
     #[test]
