@@ -43,9 +43,11 @@ pub const MAX_QUANTUM: u32 = 1000;
 
 /// Iterations per batch of `bench=quick`: a smoke test, not a measurement.
 pub const QUICK_ITERATIONS: u32 = 1_000;
-/// Iterations per batch of `bench=icount`: under `-icount` every batch
-/// gives the same count, so a few suffice.
-pub const ICOUNT_ITERATIONS: u32 = 100;
+/// Iterations per batch of `bench=icount`. Under `-icount` every batch
+/// gives the same count; 7,000 makes the device rows' slices 20
+/// iterations long, so that a loop's set-up (an instruction or two that
+/// the overhead loop lacks) rounds away in the per-iteration figure.
+pub const ICOUNT_ITERATIONS: u32 = 7_000;
 /// Largest `bench=N` accepted: 9 batches of the slowest CPU-only row
 /// (the classic stub, ~1,400 cycles) stay under a minute of TCG time.
 pub const MAX_ITERATIONS: u32 = 10_000_000;
@@ -280,7 +282,7 @@ mod tests {
         assert_eq!(iterations("quick"), Some(QUICK_ITERATIONS));
         assert_eq!(iterations("100000"), Some(100_000));
         assert_eq!(iterations("1"), Some(1));
-        assert_eq!(parse_bench("icount"), Some(Bench { iterations: 100, instructions: true }));
+        assert_eq!(parse_bench("icount"), Some(Bench { iterations: 7_000, instructions: true }));
         assert_eq!(parse_bench("100000").map(|b| b.instructions), Some(false));
         for bad in ["0", "-5", "fast", "", "10000001", "ICOUNT"] {
             assert_eq!(parse_bench(bad), None, "{bad}");
