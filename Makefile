@@ -74,7 +74,7 @@ ifneq ($(INITRD),)
 INITRD_OPT := -initrd "$(INITRD)"
 endif
 
-.PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount clean help \
+.PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount bench-repeat clean help \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
@@ -100,6 +100,7 @@ help:
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make bench-icount  the same rows in executed instructions (QEMU -icount): exact, step by step"
+	@echo "make bench-repeat  make bench RUNS=5 times in a row: how far each ratio strays from its median"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
@@ -271,6 +272,12 @@ BENCH_REPORT = sed -n '/^== bench results/,$$p' com1.out; \
 bench: kernel setup-qemu
 	@rm -f com1.out
 	@status=0; timeout 600 $(BENCH_QEMU) -append "bench=$(BENCH)" || status=$$?; $(BENCH_REPORT)
+
+# make bench-repeat: make bench RUNS times in a row (5), and how far each
+# ratio strays from its median (tests/bench_repeat.py).
+RUNS ?= 5
+bench-repeat: kernel setup-qemu
+	@python3 tests/bench_repeat.py $(RUNS) $(BENCH)
 
 # make bench-icount: the same rows under -icount shift=0, where the TSC
 # counts executed instructions: the table is exact and machine-independent.

@@ -22,15 +22,17 @@ from harness import STATUS_FAILED, STATUS_PASSED, Qemu
 FIGURES = ("floor", "dispatch", "classic_stub", "pic_eoi", "kbd_data_in", "keypress", "irq1_floor",
            "uart_lsr_in", "uart_data_out", "vga_cell", "keypress_parts", "irq1_path", "decode",
            "user_floor", "syscall_getpid", "syscall_write", "switch", "mov_cr3", "switch_parts",
-           "segment_loads", "fpu_swap", "timer_1", "timer_8", "boot")
+           "segment_loads", "fpu_swap", "serial_echo", "irq4_floor", "uart_data_loop", "serial_parts",
+           "timer_1", "timer_8", "boot")
 # Ratios against a floor or the sum of parts: never below 1.
-FLOOR_RATIOS = ("dispatch/floor", "classic/floor", "keypress/parts", "syscall/user_floor",
-                "switch/parts")
+FLOOR_RATIOS = ("dispatch/floor", "classic/floor", "keypress/parts", "serial/parts",
+                "syscall/user_floor", "switch/parts")
 # The timer's growth: 1 process ready against 8. Around 1 either way.
 OTHER_RATIOS = ("timer_8/timer_1",)
 TABLE_ROWS = ("floor:", "dispatch:", "classic stub:", "port: PIC EOI", "port: i8042 data",
               "keypress:", "  irq1 floor:", "  port: UART line status", "  port: UART data",
               "  memory: VGA text cell", "  = parts: sum", "  irq1 path:", "  decode:",
+              "serial: byte in -> IRQ 4", "  irq4 floor:", "  port: UART data, looped back",
               "ring-3 floor:", "syscall: getpid", "  write(1, &byte, 1)", "switch:", "  mov cr3",
               "  = parts: ring-3 floor", "  DS, ES loaded", "  FXSAVE + FXRSTOR",
               "timer: one PIT tick, 1", "timer: one PIT tick, 8", "boot:")

@@ -253,6 +253,11 @@ struct Rows {
     fpu_swap: Figures,
     timer_1: Figures,
     timer_many: Figures,
+    serial_echo: Figures,
+    irq4_floor: Figures,
+    serial_lsr_in: Figures,
+    uart_data_loop: Figures,
+    serial_vga_cell: Figures,
 }
 
 impl Rows {
@@ -265,6 +270,18 @@ impl Rows {
             &self.uart_lsr_in,
             &self.uart_data_out,
             &self.vga_cell,
+        ])
+    }
+
+    /// A received byte's parts: a real IRQ 4 to the least handler (read
+    /// the byte, EOI), one LSR poll and one data write (looped back) for
+    /// the echo, and its VGA cell.
+    fn serial_parts(&self) -> Figures {
+        stats::sum_per_batch(&[
+            &self.irq4_floor,
+            &self.serial_lsr_in,
+            &self.uart_data_loop,
+            &self.serial_vga_cell,
         ])
     }
 
@@ -436,6 +453,13 @@ fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
     ] = measure_ring3(n, device_n, switch_n)?;
     let timer_n = (device_n / TIMER_DIVISOR).max(stats::MIN_DEVICE_ITERATIONS);
     [rows.timer_1, rows.timer_many] = measure_timer(timer_n)?;
+    [
+        rows.serial_echo,
+        rows.irq4_floor,
+        rows.serial_lsr_in,
+        rows.uart_data_loop,
+        rows.serial_vga_cell,
+    ] = measure_serial(n, device_n)?;
     Ok(())
 }
 
@@ -793,21 +817,170 @@ fn measure_timer(n: u32) -> Result<[Figures; 2], Failure> {
     interleave([Row { iterations: n, batch: &mut one }, Row { iterations: n, batch: &mut many }])
 }
 
+/// What the received-byte rows send to themselves.
+const LOOPED_BYTE: u8 = b'r';
+
+/// One byte received on COM1 to its echo, and its parts, in turn. The
+/// UART runs in loopback (MCR bit 4), so the kernel sends itself the
+/// byte: written to the data register with interrupts off, it is in the
+/// receive FIFO at once, and with the trigger level at 1 byte IRQ 4 is
+/// pending. The clock starts, `sti` lets IRQ 4 in (the kernel's handler:
+/// IIR, LSR, the byte into the input queue), then the idle loop's echo
+/// writes it back; the clock stops. The echo, looped back in turn, is
+/// taken by IRQ 4 and dropped after the clock stopped. Nothing reaches
+/// the host: in loopback the UART sends nothing on the line.
+fn measure_serial(n: u32, device_n: u32) -> Result<[Figures; 5], Failure> {
+    let vector = irq_vector(uart::IRQ);
+    pic::mask(pit::IRQ);
+    loopback(true);
+    let result = serial_rows(vector, n, device_n);
+    loopback(false);
+    pic::unmask(pit::IRQ);
+    result
+}
+
+/// The rows of `measure_serial`, in loopback.
+fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failure> {
+    let mut echo = |n: u32| {
+        median_of_iterations(n, || {
+            send_to_self(LOOPED_BYTE);
+            let path = timed_delivery(vector, terminal::echo_pending)
+                .ok_or("serial: IRQ 4 did not arrive")?;
+            // The echo came back: take it in, and forget it, before the
+            // bare window (where its IRQ 4 would land otherwise).
+            cpu::enable_interrupts();
+            let _ = wait_until(uart_line_quiet);
+            cpu::disable_interrupts();
+            while INPUT.pop().is_some() {}
+            Ok(path.saturating_sub(timed_nothing(vector)))
+        })
+    };
+    let mut irq4_floor = |n: u32| irq4_floor_batch(n, vector);
+    // SAFETY (timed_loop): reading the LSR only reports the UART's state.
+    let mut lsr = |n: u32| {
+        Ok(minus_overhead(
+            n,
+            timed_loop!(n, "mov dx, {port}", "in al, dx", port = const uart::COM1_LSR),
+        ))
+    };
+    let mut data = |n: u32| {
+        // The bytes land in the receive FIFO (and overrun it): with
+        // the UART's interrupts off meanwhile, then the FIFO cleared.
+        let ier = port_read(uart::COM1_IER);
+        port_write(uart::COM1_IER, 0);
+        // SAFETY (timed_loop): in loopback a data write only fills the
+        // receive FIFO, which is cleared below.
+        let elapsed = timed_loop!(n, "mov dx, {port}\nmov al, {byte}", "out dx, al",
+            port = const uart::COM1_DATA, byte = const LOOPED_BYTE);
+        port_write(uart::COM1_FCR, uart::fcr::ENABLE_FIFOS | uart::fcr::CLEAR_RECEIVE);
+        let _ = port_read(uart::COM1_LSR); // clears the overrun it saw
+        port_write(uart::COM1_IER, ier);
+        Ok(minus_overhead(n, elapsed))
+    };
+    let mut vga_cell = |n: u32| {
+        // SAFETY (timed_loop): as in the keypress group.
+        Ok(minus_overhead(
+            n,
+            timed_loop!(
+                n,
+                "mov edx, {cell}\nmov ax, word ptr [edx]",
+                "mov word ptr [edx], ax",
+                cell = const VGA_LAST_CELL
+            ),
+        ))
+    };
+    interleave([
+        Row { iterations: device_n, batch: &mut echo },
+        Row { iterations: device_n, batch: &mut irq4_floor },
+        Row { iterations: n, batch: &mut lsr },
+        Row { iterations: device_n, batch: &mut data },
+        Row { iterations: n, batch: &mut vga_cell },
+    ])
+}
+
+/// IRQ 4 floor: a byte sent to itself, delivered by a real IRQ 4 to an
+/// assembly handler that reads it and sends the EOI. Its gate replaces
+/// the kernel's for the batch.
+fn irq4_floor_batch(n: u32, vector: u8) -> Batch {
+    let kernel_gate = set_gate(
+        vector,
+        Gate::new(stubs::irq4_min(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel),
+    );
+    let count = stubs::irq4_min_count;
+    let figure = median_of_iterations(n, || {
+        send_to_self(LOOPED_BYTE);
+        let before = count();
+        let start = cpu::rdtsc();
+        cpu::enable_interrupts();
+        let arrived = wait_until(|| count() != before);
+        cpu::disable_interrupts();
+        let path = cpu::rdtsc() - start;
+        if !arrived {
+            return Err("irq4 floor: IRQ 4 did not arrive");
+        }
+        let before = count();
+        let start = cpu::rdtsc();
+        cpu::enable_interrupts();
+        let _ = wait_until(|| count() == before);
+        cpu::disable_interrupts();
+        Ok(path.saturating_sub(cpu::rdtsc() - start))
+    });
+    set_gate(vector, kernel_gate);
+    figure
+}
+
+/// Loopback on (trigger level 1, so one byte raises IRQ 4 at once) or
+/// back to how src/dev/uart.rs runs COM1 (trigger level 8, the line up).
+fn loopback(on: bool) {
+    use uart::{fcr, mcr};
+    let line = mcr::DTR | mcr::RTS | mcr::OUT2;
+    if on {
+        port_write(uart::COM1_FCR, fcr::ENABLE_FIFOS | fcr::CLEAR_RECEIVE);
+        port_write(uart::COM1_MCR, line | mcr::LOOPBACK);
+    } else {
+        port_write(uart::COM1_MCR, line);
+        port_write(uart::COM1_FCR, fcr::ENABLE_FIFOS | fcr::CLEAR_RECEIVE | fcr::TRIGGER_8);
+    }
+}
+
+/// Sends `byte` to COM1, which in loopback receives it.
+fn send_to_self(byte: u8) {
+    while port_read(uart::COM1_LSR) & uart::lsr::THR_EMPTY == 0 {}
+    port_write(uart::COM1_DATA, byte);
+}
+
+/// Whether COM1 holds no received byte (LSR data ready clear).
+fn uart_line_quiet() -> bool {
+    port_read(uart::COM1_LSR) & uart::lsr::DATA_READY == 0
+}
+
+fn port_read(port: u16) -> u8 {
+    // SAFETY: COM1's registers; reading LSR or IER has no side effect the
+    // benchmark does not expect.
+    unsafe { x86::io::inb(port) }
+}
+
+fn port_write(port: u16, value: u8) {
+    // SAFETY: COM1's registers, written as the functions above explain.
+    unsafe { x86::io::outb(port, value) }
+}
+
 /// The measuring loop alone: what every row subtracts.
 fn overhead(n: u32) -> u64 {
     timed_loop!(n, "", "")
 }
 
 /// Cycles from `sti` until an IRQ pending on `vector` has been delivered
-/// and `then` has run, with interrupts off again at the end; None if the
-/// IRQ never arrived.
+/// and then `then` has run, with interrupts off again (before `then`, so
+/// that no interrupt `then` causes, as the looped-back echo of a received
+/// byte does, lands in the window); None if the IRQ never arrived.
 fn timed_delivery(vector: u8, then: impl FnOnce()) -> Option<u64> {
     let before = count(vector);
     let start = cpu::rdtsc();
     cpu::enable_interrupts(); // the IRQ is taken right after the next instruction
     let arrived = wait_until(|| count(vector) != before);
-    then();
     cpu::disable_interrupts();
+    then();
     let cycles = cpu::rdtsc() - start;
     arrived.then_some(cycles)
 }
@@ -932,6 +1105,8 @@ fn report(
     let syscall =
         ratio("syscall/user_floor", &rows.getpid, &rows.user_floor, Some(SYSCALL_TARGET), true);
     let switch = ratio("switch/parts", &rows.switch, &switch_parts, Some(SWITCH_TARGET), true);
+    let serial_parts = rows.serial_parts();
+    let serial = ratio("serial/parts", &rows.serial_echo, &serial_parts, None, true);
     let timer =
         ratio("timer_8/timer_1", &rows.timer_many, &rows.timer_1, Some(TIMER_GROWTH_TARGET), false);
     let boot_us = stats::cycles_to_us(boot_cycles, tsc_hz);
@@ -968,6 +1143,18 @@ fn report(
     row("  irq1 path: IRQ 1 -> kernel handler, no echo", &rows.irq1_path, "");
     row("  decode: one scancode (pc-keyboard)", &rows.decode, "inside the IRQ 1 handler");
     ratio_line(&keypress);
+    println!("-- a byte received on COM1 and its parts, in turn (UART in loopback):");
+    row("serial: byte in -> IRQ 4 -> echo on COM1", &rows.serial_echo, "");
+    row(
+        "  irq4 floor: IRQ 4 -> asm: in 0x3F8, EOI",
+        &rows.irq4_floor,
+        "part: PIC delivery, no Rust",
+    );
+    row("  port: UART line status (in 0x3FD)", &rows.serial_lsr_in, "part: one poll");
+    row("  port: UART data, looped back", &rows.uart_data_loop, "part: the echo's write");
+    row("  memory: VGA text cell", &rows.serial_vga_cell, "part: the screen's echo");
+    row("  = parts: sum of the four above", &serial_parts, "the unavoidable minimum");
+    ratio_line(&serial);
     println!("-- ring 3, in turn:");
     row("ring-3 floor: int -> iretd-only DPL 3 gate", &rows.user_floor, "the ring change alone");
     row("syscall: getpid from ring 3", &rows.getpid, "the null system call");
@@ -1015,6 +1202,10 @@ fn report(
         ("switch_parts", &switch_parts),
         ("segment_loads", &rows.segment_loads),
         ("fpu_swap", &rows.fpu_swap),
+        ("serial_echo", &rows.serial_echo),
+        ("irq4_floor", &rows.irq4_floor),
+        ("uart_data_loop", &rows.uart_data_loop),
+        ("serial_parts", &serial_parts),
         ("timer_1", &rows.timer_1),
         ("timer_8", &rows.timer_many),
     ] {
@@ -1023,7 +1214,7 @@ fn report(
     println!("bench: boot {unit_word}={boot_cycles}");
     println!("bench: boot_us={boot_us}");
     println!("bench: tsc_hz={tsc_hz}");
-    let all = [&dispatch, &classic, &keypress, &syscall, &switch, &timer];
+    let all = [&dispatch, &classic, &keypress, &serial, &syscall, &switch, &timer];
     for c in all {
         match c.spread {
             Some(s) => println!("bench: {}={s}", c.name),
@@ -1096,6 +1287,7 @@ fn steps(rows: &Rows) {
         "keypress - irq1 path",
     );
     step("a whole key press", m(&rows.keypress), "keypress");
+    step("a byte received on COM1, IRQ 4 to its echo", m(&rows.serial_echo), "serial");
     step("ring 3: int + iretd through a DPL 3 gate", m(&rows.user_floor), "ring-3 floor");
     step(
         "getpid beyond the ring change",

@@ -8,6 +8,8 @@
 //! - `bench_irq1_min` is the least an IRQ 1 handler can do: read the
 //!   byte from port 0x60, send the EOI, count, `iretd`. Delivered by a real
 //!   IRQ, it shows what the PIC's delivery costs beyond `int n`.
+//!   `bench_irq4_min` is the same for IRQ 4: read the received byte from
+//!   COM1's data register, EOI, count.
 //! - `bench_user_syscalls` is a ring-3 program (a flat binary started as
 //!   a process by `user::start`, like the built-in programs of
 //!   src/user/programs.rs): it times, with its own RDTSCs, the empty loop and
@@ -39,7 +41,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::cpu::gdt::KERNEL_DATA;
-use crate::dev::{i8042, pic};
+use crate::dev::{i8042, pic, uart};
 use crate::user::layout::FLAT_BASE;
 use crate::user::syscall::SYS_EXIT;
 
@@ -66,6 +68,20 @@ bench_irq1_min:
     mov al, {eoi}
     out {pic1}, al          /* non-specific EOI to the master PIC */
     add dword ptr [bench_irq1_min_count], 1
+    pop eax
+    iretd
+
+    .global bench_irq4_min
+    .balign 16
+bench_irq4_min:
+    push eax
+    push edx
+    mov dx, {com1_data}
+    in al, dx               /* take the byte: the UART lowers its IRQ */
+    mov al, {eoi}
+    out {pic1}, al
+    add dword ptr [bench_irq4_min_count], 1
+    pop edx
     pop eax
     iretd
 
@@ -112,7 +128,10 @@ bench_classic_stub:
     .balign 4
 bench_irq1_min_count:
     .skip 4
+bench_irq4_min_count:
+    .skip 4
 "#,
+    com1_data = const uart::COM1_DATA,
     vector = const CLASSIC_VECTOR as u32,
     kbd_data = const i8042::KBD_DATA,
     eoi = const pic::OCW2_EOI,
@@ -242,6 +261,21 @@ unsafe extern "C" {
     fn bench_irq1_min();
     /// IRQs `bench_irq1_min` has handled.
     static bench_irq1_min_count: AtomicU32;
+    fn bench_irq4_min();
+    /// IRQs `bench_irq4_min` has handled.
+    static bench_irq4_min_count: AtomicU32;
+}
+
+/// Entry address of the minimal IRQ 4 handler: it reads the received
+/// byte and sends the EOI.
+pub fn irq4_min() -> u32 {
+    bench_irq4_min as *const () as usize as u32
+}
+
+/// How many IRQs the minimal IRQ 4 handler has handled.
+pub fn irq4_min_count() -> u32 {
+    // SAFETY: a 4-byte aligned .bss word that only the handler writes.
+    unsafe { bench_irq4_min_count.load(Ordering::Relaxed) }
 }
 
 /// Entry address of the minimal IRQ 1 handler.

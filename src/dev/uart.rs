@@ -91,6 +91,9 @@ pub mod mcr {
     pub const RTS: u8 = 1 << 1;
     /// Gates the UART's interrupt output onto IRQ 4 on a PC.
     pub const OUT2: u8 = 1 << 3;
+    /// Loopback: what is sent comes back as received, and nothing leaves
+    /// on the line (the benchmark's received-byte rows use it).
+    pub const LOOPBACK: u8 = 1 << 4;
 }
 
 /// LSR bits.
