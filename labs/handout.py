@@ -7,19 +7,19 @@
 The full tree holds the solutions, each marked where it stands. In Rust
 (and in any file whose comments start with //):
 
-    // LAB 3 BEGIN: what the student writes
+    // LAB N BEGIN: what the student writes
     ... the solution: the full tree compiles these lines ...
     //~ ... the stub: the handout compiles these, uncommented ...
-    // LAB 3 END
+    // LAB N END
 
 In Python the same with `#` and `#~ `. In Markdown, where a comment is
 HTML's and has to stay one:
 
-    <!-- LAB 3 BEGIN: what the text gives away -->
+    <!-- LAB N BEGIN: what the text gives away -->
     ... the full tree's text ...
-    <!-- LAB 3 STUB
+    <!-- LAB N STUB
     ... the handout's text ...
-    LAB 3 END -->
+    LAB N END -->
 
 For lab N, DEST receives every file git tracks (never .git: the history
 holds the solutions too), with lab N's regions replaced by their stubs and
