@@ -103,7 +103,11 @@ def cut(path, text, lab):
         if leader == "<!--":
             out += lines[stub:end]
         else:
-            out += [STUB_LINE[leader].sub(r"\1", line) for line in lines[stub:end]]
+            # At the marker's indentation: rustfmt may have moved the
+            # commented lines (under a trailing comment, for one).
+            indent = lines[begin][:len(lines[begin]) - len(lines[begin].lstrip())]
+            out += [(indent + STUB_LINE[leader].sub("", line.lstrip())).rstrip()
+                    for line in lines[stub:end]]
         last = end + 1
     return "\n".join(out + lines[last:])
 

@@ -309,14 +309,16 @@ mod tests {
         assert_eq!(t[0], 0);
         assert_eq!(t[1], 0x00CF_9A00_0000_FFFF); // kernel code
         assert_eq!(t[2], 0x00CF_9200_0000_FFFF); // kernel data
-                                                 // LAB 1 BEGIN: the user segments' values
-        assert_eq!(t[3], 0x00CF_FA00_0000_FFFF); // user code, DPL 3
-        assert_eq!(t[4], 0x00CF_F200_0000_FFFF); // user data, DPL 3
-                                                 //~ // Your user segments: present, code / data, DPL 3, flat.
-                                                 //~ let access = |d: u64| (d >> 40) as u8;
-                                                 //~ assert_eq!(access(t[3]) & 0xF8, 0xF8, "user code: present, DPL 3, code");
-                                                 //~ assert_eq!(access(t[4]) & 0xF8, 0xF0, "user data: present, DPL 3, data");
-                                                 // LAB 1 END
+
+        // LAB 1 BEGIN: the user segments' values
+        // The user code and data segments, DPL 3.
+        assert_eq!(t[3], 0x00CF_FA00_0000_FFFF);
+        assert_eq!(t[4], 0x00CF_F200_0000_FFFF);
+        //~ // Your user segments: present, DPL 3, code and data.
+        //~ let access = |d: u64| (d >> 40) as u8;
+        //~ assert_eq!(access(t[3]) & 0xF8, 0xF8, "user code: present, DPL 3, code");
+        //~ assert_eq!(access(t[4]) & 0xF8, 0xF0, "user data: present, DPL 3, data");
+        // LAB 1 END
     }
 
     #[test]
