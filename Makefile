@@ -4,7 +4,10 @@
 # (the pinned Rust nightly, QEMU, GRUB, Bochs, GDB), saying what it installs.
 
 KERNEL    := build/kernel.elf
-CARGO_OUT := target/i686-kernel/release/kernel
+# Cargo's output folder: target/, or CARGO_TARGET_DIR when set (the labs
+# stage shares one between the handouts it builds).
+CARGO_DIR := $(or $(CARGO_TARGET_DIR),target)
+CARGO_OUT := $(CARGO_DIR)/i686-kernel/release/kernel
 QEMU      := qemu-system-i386
 # Options passed to the kernel on its Multiboot command line.
 ARGS      ?=
@@ -33,7 +36,7 @@ QEMU_BASE    := $(QEMU_MACHINE) -serial file:com1.out
 # so locals are readable and `next` stays on the source line), built to its
 # own file; build/kernel.elf stays the release kernel.
 DEBUG_KERNEL := build/kernel-debug.elf
-DEBUG_OUT    := target/i686-kernel/kdebug/kernel
+DEBUG_OUT    := $(CARGO_DIR)/i686-kernel/kdebug/kernel
 # Which kernel make gdb and make debug boot: PROFILE=kdebug (the default)
 # or PROFILE=release (build/kernel.elf, optimised with LTO: locals are
 # often <optimized out> and `next` wanders into inlined library code).
@@ -75,6 +78,7 @@ INITRD_OPT := -initrd "$(INITRD)"
 endif
 
 .PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench clean help \
+        grade handout grade-class \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
@@ -100,6 +104,9 @@ help:
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
+	@echo "make grade      grade every lab (LAB=N: one lab; JSON=FILE: the results as JSON); labs/README.md"
+	@echo "make handout LAB=N DEST=DIR   a student tree for lab N, its solution taken out"
+	@echo "make grade-class DIR=DIR      grade every student tree in DIR (a line each, DIR/grades.csv)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -266,3 +273,21 @@ bench: kernel setup-qemu
 	sed -n '/^== bench results/,$$p' com1.out; \
 	done=$$(python3 tests/facts.py EXIT_PASSED); \
 	if [ $$status -ne $$done ]; then echo "make bench: QEMU exited with status $$status ($$done = done); see com1.out"; tail -5 com1.out; exit 1; fi
+
+# The labs (labs/README.md). make grade boots the kernel in QEMU for each
+# check of lab LAB (every lab when empty); lab 1 boots the GRUB image too.
+LAB  ?=
+JSON ?=
+DEST ?=
+DIR  ?=
+
+grade: iso user-programs setup-qemu
+	python3 labs/grade.py $(LAB) $(if $(JSON),--json $(JSON))
+
+handout:
+	@if [ -z "$(LAB)" ] || [ -z "$(DEST)" ]; then echo "make handout: say which lab and where: make handout LAB=3 DEST=../lab3"; exit 2; fi
+	python3 labs/handout.py $(LAB) $(DEST)
+
+grade-class:
+	@if [ -z "$(DIR)" ]; then echo "make grade-class: name the folder of student trees: make grade-class DIR=submissions"; exit 2; fi
+	python3 labs/grade.py --class $(DIR) $(if $(LAB),--lab $(LAB))
