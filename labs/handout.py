@@ -165,6 +165,16 @@ def make(lab, dest):
             shutil.copy2(os.path.join(ROOT, path), target)
     with open(os.path.join(dest, ".lab"), "w") as f:
         f.write("%d\n" % lab)
+    # The handout's README opens with what the student is to do.
+    readme = os.path.join(dest, "README.md")
+    if os.path.exists(readme):
+        with open(readme, encoding="utf-8") as f:
+            title, _, rest = f.read().partition("\n")
+        with open(readme, "w", encoding="utf-8") as f:
+            f.write("%s\n\n> **This is the handout of lab %d.** The guide is `labs/lab%d.md`; "
+                    "`git grep -n \"YOUR CODE HERE\"` shows where to write, and `make grade LAB=%d` "
+                    "grades your work (`labs/README.md`: the labs). Until you are done, `make test` fails "
+                    "the checks of this lab's part; its `labs` stage is your grade.\n%s" % (title, lab, lab, lab, rest))
     if shutil.which("git"):
         quiet = {"cwd": dest, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         ok = subprocess.run(["git", "init", "-q"], **quiet).returncode == 0
