@@ -420,12 +420,13 @@ def grade_class(folder, csv_path, lab):
     if not trees:
         print("grade: no student trees (folders with a Makefile) in %s" % folder)
         return 2
-    env = dict(os.environ)
-    # One cargo target folder for the class: the crates compile once.
-    env.setdefault("CARGO_TARGET_DIR", os.path.join(os.path.abspath(folder), ".cargo-target"))
     rows = []
     for tree in trees:
         path = os.path.join(folder, tree)
+        # Each tree its own cargo output: cargo decides what to rebuild by
+        # file times, and a student's file older than another tree's build
+        # would let that tree's kernel stand in for this one.
+        env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(os.path.abspath(path), "target"))
         n = lab
         if n is None:
             try:
