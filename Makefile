@@ -4,7 +4,10 @@
 # (the pinned Rust nightly, QEMU, GRUB, Bochs, GDB), saying what it installs.
 
 KERNEL    := build/kernel.elf
-CARGO_OUT := target/i686-kernel/release/kernel
+# Cargo's output folder: target/, or CARGO_TARGET_DIR when set (the labs
+# stage shares one between the handouts it builds).
+CARGO_DIR := $(or $(CARGO_TARGET_DIR),target)
+CARGO_OUT := $(CARGO_DIR)/i686-kernel/release/kernel
 QEMU      := qemu-system-i386
 # Options passed to the kernel on its Multiboot command line.
 ARGS      ?=
@@ -33,7 +36,7 @@ QEMU_BASE    := $(QEMU_MACHINE) -serial file:com1.out
 # so locals are readable and `next` stays on the source line), built to its
 # own file; build/kernel.elf stays the release kernel.
 DEBUG_KERNEL := build/kernel-debug.elf
-DEBUG_OUT    := target/i686-kernel/kdebug/kernel
+DEBUG_OUT    := $(CARGO_DIR)/i686-kernel/kdebug/kernel
 # Which kernel make gdb and make debug boot: PROFILE=kdebug (the default)
 # or PROFILE=release (build/kernel.elf, optimised with LTO: locals are
 # often <optimized out> and `next` wanders into inlined library code).
@@ -75,6 +78,7 @@ INITRD_OPT := -initrd "$(INITRD)"
 endif
 
 .PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount bench-repeat clean help \
+        grade handout grade-class \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
 all: kernel
@@ -102,6 +106,9 @@ help:
 	@echo "make bench-icount  the same rows in executed instructions (QEMU -icount): exact, step by step"
 	@echo "make bench-repeat  make bench RUNS=5 times in a row: how far each ratio strays from its median"
 	@echo "make lint       clippy, rustfmt and the layering check (tests/layers.py)"
+	@echo "make grade      grade every lab (LAB=N: one lab; JSON=FILE: the results as JSON); labs/README.md"
+	@echo "make handout LAB=N DEST=DIR   a student tree for lab N, its solution taken out"
+	@echo "make grade-class DIR=DIR      grade every student tree in DIR (a line each, DIR/grades.csv)"
 	@echo "make clean      remove build/, target/ and com1.out"
 
 setup-rust:
@@ -284,3 +291,21 @@ bench-repeat: kernel setup-qemu
 bench-icount: kernel setup-qemu
 	@rm -f com1.out
 	@status=0; timeout 600 $(BENCH_QEMU) -icount shift=0,sleep=off -append "bench=icount" || status=$$?; $(BENCH_REPORT)
+
+# The labs (labs/README.md). make grade boots the kernel in QEMU for each
+# check of lab LAB (every lab when empty); lab 1 boots the GRUB image too.
+LAB  ?=
+JSON ?=
+DEST ?=
+DIR  ?=
+
+grade: iso user-programs setup-qemu
+	python3 labs/grade.py $(LAB) $(if $(JSON),--json $(JSON))
+
+handout:
+	@if [ -z "$(LAB)" ] || [ -z "$(DEST)" ]; then echo "make handout: say which lab and where: make handout LAB=3 DEST=../lab3"; exit 2; fi
+	python3 labs/handout.py $(LAB) $(DEST)
+
+grade-class:
+	@if [ -z "$(DIR)" ]; then echo "make grade-class: name the folder of student trees: make grade-class DIR=submissions"; exit 2; fi
+	python3 labs/grade.py --class $(DIR) $(if $(LAB),--lab $(LAB))

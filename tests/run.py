@@ -35,6 +35,10 @@ Stages (all by default; name some to run only those):
             report present and well-formed; timings are never asserted
   gdb       the README's GDB recipe in batch mode on the debug kernel: vbreak
             0x21, a key, the frame, on_irq's scancode, bt (tests/gdb_stage.py)
+  labs      for every lab: its handout (labs/handout.py) builds and its
+            grade is below full marks, and this tree's grade is full marks
+            (tests/labs_stage.py); in a handout (a .lab file at the root),
+            the lab's own grade must be full marks
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails. A wait stops early when the kernel can print
@@ -55,6 +59,7 @@ from faults_stage import stage_faults
 from emulators import stage_bochs, stage_iso
 from bench_stage import stage_bench
 from gdb_stage import stage_gdb
+from labs_stage import stage_labs
 from linux_stage import stage_linux
 from process_stage import stage_processes
 from serial_stage import stage_serial
@@ -201,7 +206,7 @@ def stage_badinput(r):
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
           "faults": stage_faults, "user": stage_user, "processes": stage_processes,
           "serial": stage_serial, "linux": stage_linux, "iso": stage_iso, "bochs": stage_bochs,
-          "bench": stage_bench, "gdb": stage_gdb}
+          "bench": stage_bench, "gdb": stage_gdb, "labs": stage_labs}
 
 
 def main(argv):

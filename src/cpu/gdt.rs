@@ -157,8 +157,14 @@ pub const fn flat_table() -> [u64; GDT_ENTRIES] {
         0, // the null descriptor: loading selector 0 is allowed, using it is #GP
         descriptor(0, FLAT_LIMIT, CODE, FLAT),
         descriptor(0, FLAT_LIMIT, DATA, FLAT),
+        // LAB 1 BEGIN: the user code and data segments (ring 3)
         descriptor(0, FLAT_LIMIT, CODE.union(Access::DPL_RING3), FLAT),
         descriptor(0, FLAT_LIMIT, DATA.union(Access::DPL_RING3), FLAT),
+        //~ // YOUR CODE HERE: the user code segment (selector 0x1b), then the user
+        //~ // data segment (0x23): flat like the kernel's, for ring 3.
+        //~ 0,
+        //~ 0,
+        // LAB 1 END
         0, // main TSS
         0, // TLS, slot 6
         0, // TLS, slot 7
@@ -209,6 +215,7 @@ mod hw {
         unsafe {
             let table = &*(&raw const GDT);
             lgdt(&DescriptorTablePointer::new_from_slice(table));
+            // LAB 1 BEGIN: reload CS, then DS, ES, FS, GS and SS
             asm!(
                 // A far return pops EIP, then CS: the only way besides a
                 // far jump/call to load CS.
@@ -226,6 +233,10 @@ mod hw {
                 data = in(reg) u32::from(KERNEL_DATA),
                 tmp = out(reg) _,
             );
+            //~ // YOUR CODE HERE: the loader's selectors are still in every segment
+            //~ // register. Load KERNEL_CODE into CS (a far return) and KERNEL_DATA
+            //~ // into DS, ES, FS, GS and SS, in one asm! block.
+            // LAB 1 END
         }
     }
 
@@ -298,8 +309,16 @@ mod tests {
         assert_eq!(t[0], 0);
         assert_eq!(t[1], 0x00CF_9A00_0000_FFFF); // kernel code
         assert_eq!(t[2], 0x00CF_9200_0000_FFFF); // kernel data
-        assert_eq!(t[3], 0x00CF_FA00_0000_FFFF); // user code, DPL 3
-        assert_eq!(t[4], 0x00CF_F200_0000_FFFF); // user data, DPL 3
+
+        // LAB 1 BEGIN: the user segments' values
+        // The user code and data segments, DPL 3.
+        assert_eq!(t[3], 0x00CF_FA00_0000_FFFF);
+        assert_eq!(t[4], 0x00CF_F200_0000_FFFF);
+        //~ // Your user segments: present, DPL 3, code and data.
+        //~ let access = |d: u64| (d >> 40) as u8;
+        //~ assert_eq!(access(t[3]) & 0xF8, 0xF8, "user code: present, DPL 3, code");
+        //~ assert_eq!(access(t[4]) & 0xF8, 0xF0, "user data: present, DPL 3, data");
+        // LAB 1 END
     }
 
     #[test]

@@ -64,6 +64,7 @@ impl Gate {
     /// A present gate of `kind` to `offset` in segment `selector`,
     /// reachable by `int n` from `dpl` and more privileged rings.
     pub const fn new(offset: u32, selector: u16, kind: GateType, dpl: Ring) -> Gate {
+        // LAB 2 BEGIN: encode a gate
         Gate {
             offset_low: offset as u16,
             selector,
@@ -71,6 +72,11 @@ impl Gate {
             attributes: PRESENT | (dpl as u8) << DPL_SHIFT | kind as u8,
             offset_high: (offset >> 16) as u16,
         }
+        //~ // YOUR CODE HERE: split the offset, name the selector, and build the
+        //~ // attribute byte from PRESENT, the DPL (DPL_SHIFT) and the gate type.
+        //~ let _ = (offset, selector, kind, dpl, PRESENT, DPL_SHIFT);
+        //~ Gate::MISSING
+        // LAB 2 END
     }
 
     /// A task gate: delivering this vector switches to the TSS `tss`.

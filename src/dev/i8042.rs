@@ -41,8 +41,14 @@ pub fn flush() {
 /// call this on every interrupt: until the byte is read the controller
 /// stays full and never interrupts again.
 pub fn read_data() -> u8 {
+    // LAB 4 BEGIN: take the byte from the controller
     // SAFETY: reading port 0x60 only takes the byte the controller holds.
     unsafe { inb(KBD_DATA) }
+    //~ // YOUR CODE HERE: read the data port (in an unsafe block, with its
+    //~ // SAFETY comment). Until it is read, the controller stays full and
+    //~ // raises no other IRQ 1.
+    //~ 0
+    // LAB 4 END
 }
 
 /// Makes the controller present `byte` as if the keyboard had sent it,

@@ -72,10 +72,15 @@ pub enum Delivery {
 #[inline]
 pub fn classify(irq: u8, read_isr: impl FnOnce(bool) -> u8) -> Delivery {
     let slave = irq >= 8;
+    // LAB 3 BEGIN: tell a spurious IRQ 7 or 15 from a real one
     // Bit 7 of the chip's ISR: set only if IR7 was really acknowledged.
     if irq & 7 == 7 && read_isr(slave) & (1 << 7) == 0 {
         return if slave { Delivery::SpuriousSlave } else { Delivery::SpuriousMaster };
     }
+    //~ // YOUR CODE HERE: IRQ 7 and 15 may be spurious. Ask read_isr(slave) for
+    //~ // that chip's In-Service Register and decide with its bit 7.
+    //~ let _ = read_isr;
+    // LAB 3 END
     Delivery::Real { slave }
 }
 
@@ -110,6 +115,7 @@ mod hw {
     /// Re-initialises both PICs with IRQ 0-7 on vectors `master_offset..+8`
     /// and IRQ 8-15 on `slave_offset..+8`, all lines masked.
     pub fn remap(master_offset: u8, slave_offset: u8) {
+        // LAB 3 BEGIN: the initialisation sequence, ICW1 to ICW4
         // SAFETY: the 8259 ports are always present on a PC; the sequence
         // is the datasheet's ICW1-ICW4. Called with interrupts off.
         unsafe {
@@ -130,6 +136,11 @@ mod hw {
             outb(PIC2_DATA, ICW4_8086);
             io_wait();
         }
+        //~ // YOUR CODE HERE (in an unsafe block): ICW1 to both command ports,
+        //~ // then ICW2 (the vector base), ICW3 (the cascade on IR2) and ICW4
+        //~ // (8086 mode) to both data ports, master first, io_wait() after each.
+        //~ let _ = (master_offset, slave_offset, io_wait);
+        // LAB 3 END
         ENABLED.store(0, Ordering::Relaxed);
         write_mask(mask_for(0));
     }
@@ -183,6 +194,7 @@ mod hw {
     /// IRQ 8-15 (so its ISR bit is clear before the master can pass on the
     /// next slave request), then to the master, which saw it on IR2.
     pub fn end_of_interrupt(slave: bool) {
+        // LAB 3 BEGIN: the EOI, to the right chips in the right order
         // SAFETY: a non-specific EOI clears the highest in-service bit,
         // which is the IRQ being finished (interrupt gates: no nesting).
         unsafe {
@@ -191,6 +203,10 @@ mod hw {
             }
             outb(PIC1_COMMAND, OCW2_EOI);
         }
+        //~ // YOUR CODE HERE (in an unsafe block): a non-specific EOI (OCW2)
+        //~ // to the chip or chips that have this IRQ in service.
+        //~ let _ = slave;
+        // LAB 3 END
     }
 
     /// EOI for spurious IRQ 15: the master only (its IR2 was real).

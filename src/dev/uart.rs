@@ -285,12 +285,16 @@ impl Serial {
             self.polled += 1;
             let _ = self.queue.push(byte);
         }
+        // LAB 8 BEGIN: start the draining: THRE on
         if self.ier & ier::THR_EMPTY == 0 {
             // Enabling THRE while the transmitter is empty raises the
             // interrupt at once (16550 datasheet; QEMU and Bochs both
             // model it), which starts the draining.
             self.set_ier(self.ier | ier::THR_EMPTY);
         }
+        //~ // YOUR CODE HERE: the byte is queued; make sure IRQ 4 will come to
+        //~ // send it (IER's THRE bit, through set_ier).
+        // LAB 8 END
     }
 
     /// Room left in the transmit queue (all of it before interrupts).
@@ -350,24 +354,33 @@ impl Serial {
             match cause(port::read(COM1_IIR)) {
                 None => break,
                 Some(Cause::LineStatus) => self.errors.count(port::read(COM1_LSR)),
-                Some(Cause::ReceivedData | Cause::Timeout) => loop {
-                    let status = port::read(COM1_LSR);
-                    self.errors.count(status);
-                    if status & lsr::DATA_READY == 0 {
-                        break;
+                Some(Cause::ReceivedData | Cause::Timeout) => {
+                    // LAB 8 BEGIN: take every received byte
+                    loop {
+                        let status = port::read(COM1_LSR);
+                        self.errors.count(status);
+                        if status & lsr::DATA_READY == 0 {
+                            break;
+                        }
+                        if !room() {
+                            // No IER receive bit, no receive cause in IIR:
+                            // the loop ends, and the bytes wait in the FIFO.
+                            self.set_ier(self.ier & !ier::RECEIVED_DATA);
+                            port::write(COM1_MCR, mcr::DTR | mcr::OUT2);
+                            self.pauses += 1;
+                            handled.paused = true;
+                            break;
+                        }
+                        received(port::read(COM1_DATA));
                     }
-                    if !room() {
-                        // No IER receive bit, no receive cause in IIR: the
-                        // loop ends, and the bytes wait in the FIFO.
-                        self.set_ier(self.ier & !ier::RECEIVED_DATA);
-                        port::write(COM1_MCR, mcr::DTR | mcr::OUT2);
-                        self.pauses += 1;
-                        handled.paused = true;
-                        break;
-                    }
-                    received(port::read(COM1_DATA));
-                },
+                    //~ // YOUR CODE HERE: while LSR says a byte is ready (count its
+                    //~ // errors), hand it to `received`. If there is no room(), stop
+                    //~ // receiving instead: receive interrupt off, RTS dropped.
+                    //~ let _ = (&room, &mut received, &mut handled);
+                    // LAB 8 END
+                }
                 Some(Cause::TransmitEmpty) => {
+                    // LAB 8 BEGIN: refill the transmitter, and the THRE rule
                     let before = self.queue.len();
                     for _ in 0..self.burst {
                         let Some(byte) = self.queue.pop() else { break };
@@ -379,6 +392,10 @@ impl Serial {
                     }
                     let half = TX_QUEUE_SIZE / 2;
                     handled.room |= before > half && self.queue.len() <= half;
+                    //~ // YOUR CODE HERE: move up to self.burst queued bytes into the
+                    //~ // transmitter; when the queue is empty, THRE off (the THRE rule);
+                    //~ // set handled.room when the queue falls to half or less.
+                    // LAB 8 END
                 }
                 Some(Cause::ModemStatus) => {
                     port::read(COM1_MSR);

@@ -53,7 +53,13 @@ pub fn next_ready(slots: usize, current: usize, ready: impl Fn(usize) -> bool) -
 /// another process could have it. The idle loop is never preempted this
 /// way: it gives the CPU up by itself as soon as a process is ready.
 pub fn preempt(mode: Mode, ticks_in_slice: u32, quantum: u32, others_ready: bool) -> bool {
+    // LAB 7 BEGIN: when the timer takes the CPU away
     mode == Mode::Preemptive && others_ready && ticks_in_slice >= quantum
+    //~ // YOUR CODE HERE: under round robin (Mode::Preemptive), a process that
+    //~ // has used its quantum makes way, if another process is ready.
+    //~ let _ = (mode, ticks_in_slice, quantum, others_ready);
+    //~ false
+    // LAB 7 END
 }
 
 /// The tick at which a sleep of `nanoseconds` started at tick `now` ends,
@@ -61,7 +67,12 @@ pub fn preempt(mode: Mode, ticks_in_slice: u32, quantum: u32, others_ready: bool
 /// to whole ticks), and at least the next tick for any sleep at all, so
 /// that a sleeper always gives the CPU up.
 pub fn wake_tick(now: u64, nanoseconds: u64, tick_ns: u64) -> u64 {
+    // LAB 7 BEGIN: the tick a sleep ends at
     now + nanoseconds.div_ceil(tick_ns).max(1)
+    //~ // YOUR CODE HERE: never earlier than asked, and at least the next tick.
+    //~ let _ = (nanoseconds, tick_ns);
+    //~ now
+    // LAB 7 END
 }
 
 #[cfg(test)]

@@ -408,6 +408,7 @@ pub fn sleep_on(channel: Channel) {
 
 /// Makes every process blocked on `channel` ready.
 pub fn wakeup(channel: Channel) {
+    // LAB 7 BEGIN: wake the processes blocked on a channel
     cpu::without_interrupts(|| {
         for p in table().slots.iter_mut() {
             if p.state == State::Blocked(channel) {
@@ -415,6 +416,10 @@ pub fn wakeup(channel: Channel) {
             }
         }
     });
+    //~ // YOUR CODE HERE: with interrupts off, every process Blocked on this
+    //~ // channel becomes Ready (sleep_on, above, is the other half).
+    //~ let _ = channel;
+    // LAB 7 END
 }
 
 /// Sleeps until the timer reaches tick `until`, or until the process is
