@@ -266,7 +266,7 @@ clean:
 # make bench: the interrupt-path benchmark (src/bench/measure.rs) in QEMU/TCG,
 # headless. The table goes to the terminal, all of COM1 to com1.out.
 # BENCH=N sets the iterations per batch (BENCH=quick for a smoke run).
-BENCH ?= 100000
+BENCH ?= 40000
 
 BENCH_QEMU = $(QEMU) -accel $(ACCEL) -m 32M -no-reboot -display none -serial file:com1.out \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(KERNEL)

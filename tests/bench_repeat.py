@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 
-HEADLINE = ("dispatch/floor", "keypress/parts", "syscall/user_floor", "switch/parts",
+HEADLINE = ("dispatch/floor", "keypress/parts", "serial/parts", "syscall/user_floor", "switch/parts",
             "timer_8/timer_1")
 OTHER = ("classic/floor",)
 LIMIT = 5.0  # percent

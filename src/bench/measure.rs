@@ -105,7 +105,11 @@ const WAIT_LIMIT: u32 = 50_000_000;
 const MANY_READY: usize = 8;
 /// The context-switch row runs this many times fewer iterations (each is
 /// two switches of several thousand cycles).
-const SWITCH_DIVISOR: u32 = 10;
+const SWITCH_DIVISOR: u32 = 4;
+/// The ring-3 rows run this many times more iterations: every slice is a
+/// new process, whose first iterations pay for TCG translating its code,
+/// and a longer slice makes that share small.
+const RING3_FACTOR: u32 = 4;
 /// The timer rows wait for a real tick per iteration (100 us at
 /// pit::MAX_HZ): this many times fewer than the device rows.
 const TIMER_DIVISOR: u32 = 4;
@@ -247,6 +251,7 @@ struct Rows {
     user_floor: Figures,
     getpid: Figures,
     write: Figures,
+    switch_floor: Figures,
     switch: Figures,
     cr3: Figures,
     segment_loads: Figures,
@@ -287,7 +292,7 @@ impl Rows {
 
     /// A context switch's parts: a ring-3 round trip and a CR3 reload.
     fn switch_parts(&self) -> Figures {
-        stats::sum_per_batch(&[&self.user_floor, &self.cr3])
+        stats::sum_per_batch(&[&self.switch_floor, &self.cr3])
     }
 }
 
@@ -446,9 +451,10 @@ fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
         rows.user_floor,
         rows.getpid,
         rows.write,
+        rows.segment_loads,
+        rows.switch_floor,
         rows.switch,
         rows.cr3,
-        rows.segment_loads,
         rows.fpu_swap,
     ] = measure_ring3(n, device_n, switch_n)?;
     let timer_n = (device_n / TIMER_DIVISOR).max(stats::MIN_DEVICE_ITERATIONS);
@@ -644,7 +650,7 @@ fn irq1_floor_batch(n: u32, vector: u8, scancode: u8) -> Batch {
 /// things the kernel's side of those paths does, timed in ring 0: the
 /// DS and ES loads of an entry from ring 3 and its return, and the swap
 /// of the FPU/SSE registers at a switch.
-fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 7], Failure> {
+fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 8], Failure> {
     let program = Program::new();
     // Only system calls and the floor gate in ring 3: park the timer.
     pic::mask(pit::IRQ);
@@ -697,17 +703,29 @@ fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 7], F
             ),
         ))
     };
-    let result = interleave([
-        Row { iterations: n, batch: &mut user_floor },
-        Row { iterations: n, batch: &mut getpid },
+    // Two groups: the switch and mov cr3 rows flush QEMU's software TLB
+    // thousands of times a slice, and QEMU resizes that TLB by how it was
+    // used over the last 100 ms of host time, so they would change the
+    // cost of the system-call rows measured between them. Each group has
+    // its own ring-3 floor.
+    let syscalls = interleave([
+        Row { iterations: n * RING3_FACTOR, batch: &mut user_floor },
+        Row { iterations: n * RING3_FACTOR, batch: &mut getpid },
         Row { iterations: device_n, batch: &mut write },
+        Row { iterations: n, batch: &mut segment_loads },
+    ]);
+    let mut switch_floor =
+        |n: u32| program.batch(UserBench { floor: 1, ..call(SYS_GETPID) }, n, 1, |_| true);
+    let switches = interleave([
+        Row { iterations: n * RING3_FACTOR, batch: &mut switch_floor },
         Row { iterations: switch_n, batch: &mut switch },
         Row { iterations: n, batch: &mut cr3 },
-        Row { iterations: n, batch: &mut segment_loads },
         Row { iterations: n, batch: &mut fpu_swap },
     ]);
     pic::unmask(pit::IRQ);
-    result
+    let [user_floor, getpid, write, segment_loads] = syscalls?;
+    let [switch_floor, switch, cr3, fpu_swap] = switches?;
+    Ok([user_floor, getpid, write, segment_loads, switch_floor, switch, cr3, fpu_swap])
 }
 
 /// The ring-3 timing program of src/bench/stubs.rs.
@@ -1155,16 +1173,18 @@ fn report(
     row("  memory: VGA text cell", &rows.serial_vga_cell, "part: the screen's echo");
     row("  = parts: sum of the four above", &serial_parts, "the unavoidable minimum");
     ratio_line(&serial);
-    println!("-- ring 3, in turn:");
+    println!("-- system calls from ring 3, in turn:");
     row("ring-3 floor: int -> iretd-only DPL 3 gate", &rows.user_floor, "the ring change alone");
     row("syscall: getpid from ring 3", &rows.getpid, "the null system call");
     row("  write(1, &byte, 1) from ring 3", &rows.write, "COM1 data write and VGA cell");
+    row("  DS, ES loaded on entry and on return", &rows.segment_loads, "4 loads, in ring 0");
+    ratio_line(&syscall);
+    println!("-- context switches, in turn:");
     row("switch: sched_yield between two processes", &rows.switch, "per switch");
+    row("  ring-3 floor (again, beside the switch)", &rows.switch_floor, "part: the ring change");
     row("  mov cr3 (same directory)", &rows.cr3, "part: the TLB flushed");
     row("  = parts: ring-3 floor + mov cr3", &switch_parts, "");
-    row("  DS, ES loaded on entry and on return", &rows.segment_loads, "in both: 4 loads");
-    row("  FXSAVE + FXRSTOR", &rows.fpu_swap, "in every switch");
-    ratio_line(&syscall);
+    row("  FXSAVE + FXRSTOR", &rows.fpu_swap, "in every switch, in ring 0");
     ratio_line(&switch);
     println!("-- the timer, in turn:");
     row("timer: one PIT tick, 1 process ready", &rows.timer_1, "EOI included");
@@ -1197,6 +1217,7 @@ fn report(
         ("user_floor", &rows.user_floor),
         ("syscall_getpid", &rows.getpid),
         ("syscall_write", &rows.write),
+        ("switch_floor", &rows.switch_floor),
         ("switch", &rows.switch),
         ("mov_cr3", &rows.cr3),
         ("switch_parts", &switch_parts),
@@ -1296,7 +1317,7 @@ fn steps(rows: &Rows) {
     );
     step(
         "a context switch beyond the ring change",
-        m(&rows.switch) - m(&rows.user_floor),
+        m(&rows.switch) - m(&rows.switch_floor),
         "switch - ring-3 floor",
     );
     step("a timer tick (1 process ready)", m(&rows.timer_1), "timer 1");
