@@ -116,8 +116,13 @@ def stage_processes(r):
         r.check("processes: nanosleep(0.5 s) sleeps 500-510 ms by clock_gettime(CLOCK_MONOTONIC)",
                 ok and m is not None and 500 <= int(m.group(1)) <= 510 and end_line(q.output(), "sleep")[0]
                 == "exit 0", q.diagnosis())
-        r.check("processes: a sleeping process takes no CPU time (0 ticks in ring 3)",
-                ok and end_line(q.output(), "sleep")[2] == 0, q.diagnosis())
+        # Its 50 ticks asleep are never charged. Around the sleep it runs
+        # a little ring-3 code (start-up, two clock reads, the print), and
+        # under TCG, with translation, a tick lands there now and then.
+        ended = end_line(q.output(), "sleep")
+        r.check("processes: a sleeping process takes no CPU time (at most 1 of its 50+ ticks in ring 3)",
+                ok and ended is not None and ended[2] <= 1,
+                q.diagnosis("end line: %s" % (ended,)))
         out, status = on_host("sleep")
         m = re.search(r"^slept (\d+) ms$", out, re.M)
         r.check("processes: the same sleep binary on Linux sleeps 500 ms too (the oracle)",
@@ -156,16 +161,24 @@ def stage_processes(r):
         q.stop()
 
     # The process table on F11, while programs run.
-    q = boot("proc-ps", [program("count", "a", "30", "40"), program("reader")])
+    q = boot("proc-ps", [program("count", "a", "100", "40"), program("reader")])
     try:
         # "a 2", not "a 1": count prints its first line within its first
         # quantum, before the reader has run once and blocked.
         q.wait_for(lambda out: re.search(r"^a 2$", out, re.M), 30)
-        q.sendkeys(["f11"])
-        ok = q.wait_for(lambda out: re.search(r"^ps: +2 reader +blocked +0 +\d+ +\d+$", out, re.M), 20)
+        # F11 again if no table came: a CI run once lost the one key press
+        # (no ps line at all, the programs ran to their end); a second
+        # table is harmless, and count (100 lines, 40 ms apart: 4 s) is
+        # still running for the check.
+        presses, ok = 0, False
+        while not ok and presses < 3 and q.alive():
+            q.sendkeys(["f11"])
+            presses += 1
+            ok = q.wait_for(lambda out: re.search(r"^ps: +2 reader +blocked +0 +\d+ +\d+$", out, re.M),
+                            1.5 if presses < 3 else 10)
         r.check("processes: F11 prints the process table (pid, name, state, ring-3 ticks, switches, pages)",
                 ok and re.search(r"^ps: +1 count +(running|ready) +\d+ +\d+ +\d+$", q.output(), re.M)
-                is not None, q.diagnosis())
+                is not None, q.diagnosis("F11 pressed %d time(s)" % presses))
     finally:
         q.stop()
 
