@@ -563,14 +563,11 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
                 Ok(path.saturating_sub(bare))
             })
         };
-        let mut irq1_floor = |n: u32| irq1_floor_batch(n, vector, scancode);
-        // SAFETY (timed_loop): reading the LSR only reports the UART's state.
-        let mut uart_lsr_in = |n: u32| {
-            Ok(minus_overhead(
-                n,
-                timed_loop!(n, "mov dx, {port}", "in al, dx", port = const uart::COM1_LSR),
-            ))
+        let mut irq1_floor = |n: u32| {
+            let raise = || i8042::inject(scancode);
+            bare_irq_batch(n, vector, stubs::irq1_min(), stubs::irq1_min_count, raise, IRQ1_LOST)
         };
+        let mut uart_lsr_in = lsr_batch;
         let mut uart_data_out = |n: u32| {
             // SAFETY (timed_loop): writes FILL_BYTE to COM1 without polling:
             // QEMU's UART sends each byte at once (on real hardware or Bochs
@@ -580,20 +577,7 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
             println!();
             Ok(minus_overhead(n, elapsed))
         };
-        let mut vga_cell = |n: u32| {
-            // SAFETY (timed_loop): the cell is rewritten with its own value
-            // (read once in the setup), which the console cannot change
-            // meanwhile: interrupts are off and nothing prints during the loop.
-            Ok(minus_overhead(
-                n,
-                timed_loop!(
-                    n,
-                    "mov edx, {cell}\nmov ax, word ptr [edx]",
-                    "mov word ptr [edx], ax",
-                    cell = const VGA_LAST_CELL
-                ),
-            ))
-        };
+        let mut vga_cell = vga_cell_batch;
         // One make code through the pc-keyboard decoder (a private one:
         // the keyboard's own keeps its state), as IRQ 1 does it.
         let mut decoder = Decoder::new();
@@ -623,17 +607,23 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
     result
 }
 
-/// IRQ 1 floor: a real keyboard interrupt to an assembly handler that does
-/// only what any IRQ 1 handler must (read 0x60, EOI) and counts. Its gate
-/// replaces the kernel's for the batch.
-fn irq1_floor_batch(n: u32, vector: u8, scancode: u8) -> Batch {
-    let kernel_gate = set_gate(
-        vector,
-        Gate::new(stubs::irq1_min(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel),
-    );
-    let count = stubs::irq1_min_count;
+/// The floor of a hardware IRQ: `raise` makes the device request it
+/// (interrupts off), and it is delivered through the 8259 to `handler`, an
+/// assembly handler of src/bench/stubs.rs that does only what any handler
+/// of that device must (take the byte, EOI) and counts in `count`. Its
+/// gate replaces the kernel's on `vector` for the batch.
+fn bare_irq_batch(
+    n: u32,
+    vector: u8,
+    handler: u32,
+    count: fn() -> u32,
+    raise: impl Fn(),
+    lost: Failure,
+) -> Batch {
+    let kernel_gate =
+        set_gate(vector, Gate::new(handler, gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel));
     let figure = median_of_iterations(n, || {
-        i8042::inject(scancode);
+        raise();
         let before = count();
         let start = cpu::rdtsc();
         cpu::enable_interrupts();
@@ -641,7 +631,7 @@ fn irq1_floor_batch(n: u32, vector: u8, scancode: u8) -> Batch {
         cpu::disable_interrupts();
         let path = cpu::rdtsc() - start;
         if !arrived {
-            return Err("irq1 floor: IRQ 1 did not arrive");
+            return Err(lost);
         }
         let before = count();
         let start = cpu::rdtsc();
@@ -652,6 +642,27 @@ fn irq1_floor_batch(n: u32, vector: u8, scancode: u8) -> Batch {
     });
     set_gate(vector, kernel_gate);
     figure
+}
+
+/// One LSR read per iteration: the poll before each echoed byte.
+fn lsr_batch(n: u32) -> Batch {
+    // SAFETY (timed_loop): reading the LSR only reports the UART's state.
+    let elapsed = timed_loop!(n, "mov dx, {port}", "in al, dx", port = const uart::COM1_LSR);
+    Ok(minus_overhead(n, elapsed))
+}
+
+/// One VGA text-cell write per iteration: the screen's share of an echo.
+fn vga_cell_batch(n: u32) -> Batch {
+    // SAFETY (timed_loop): the cell is rewritten with its own value (read
+    // once in the setup), which the console cannot change meanwhile:
+    // interrupts are off and nothing prints during the loop.
+    let elapsed = timed_loop!(
+        n,
+        "mov edx, {cell}\nmov ax, word ptr [edx]",
+        "mov word ptr [edx], ax",
+        cell = const VGA_LAST_CELL
+    );
+    Ok(minus_overhead(n, elapsed))
 }
 
 /// Ring 3, in turn: the ring-3 floor, getpid, a 1-byte write, two
@@ -844,6 +855,10 @@ fn measure_timer(n: u32) -> Result<[Figures; 2], Failure> {
     interleave([Row { iterations: n, batch: &mut one }, Row { iterations: n, batch: &mut many }])
 }
 
+/// Why a bare IRQ row stopped.
+const IRQ1_LOST: Failure = "irq1 floor: IRQ 1 did not arrive";
+const IRQ4_LOST: Failure = "irq4 floor: IRQ 4 did not arrive";
+
 /// What the received-byte rows send to themselves.
 const LOOPED_BYTE: u8 = b'r';
 
@@ -882,14 +897,11 @@ fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failur
             Ok(path.saturating_sub(timed_nothing(vector)))
         })
     };
-    let mut irq4_floor = |n: u32| irq4_floor_batch(n, vector);
-    // SAFETY (timed_loop): reading the LSR only reports the UART's state.
-    let mut lsr = |n: u32| {
-        Ok(minus_overhead(
-            n,
-            timed_loop!(n, "mov dx, {port}", "in al, dx", port = const uart::COM1_LSR),
-        ))
+    let mut irq4_floor = |n: u32| {
+        let raise = || send_to_self(LOOPED_BYTE);
+        bare_irq_batch(n, vector, stubs::irq4_min(), stubs::irq4_min_count, raise, IRQ4_LOST)
     };
+    let mut lsr = lsr_batch;
     let mut data = |n: u32| {
         // The bytes land in the receive FIFO (and overrun it): with
         // the UART's interrupts off meanwhile, then the FIFO cleared.
@@ -904,18 +916,7 @@ fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failur
         port_write(uart::COM1_IER, ier);
         Ok(minus_overhead(n, elapsed))
     };
-    let mut vga_cell = |n: u32| {
-        // SAFETY (timed_loop): as in the keypress group.
-        Ok(minus_overhead(
-            n,
-            timed_loop!(
-                n,
-                "mov edx, {cell}\nmov ax, word ptr [edx]",
-                "mov word ptr [edx], ax",
-                cell = const VGA_LAST_CELL
-            ),
-        ))
-    };
+    let mut vga_cell = vga_cell_batch;
     interleave([
         Row { iterations: device_n, batch: &mut echo },
         Row { iterations: device_n, batch: &mut irq4_floor },
@@ -923,37 +924,6 @@ fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failur
         Row { iterations: device_n, batch: &mut data },
         Row { iterations: n, batch: &mut vga_cell },
     ])
-}
-
-/// IRQ 4 floor: a byte sent to itself, delivered by a real IRQ 4 to an
-/// assembly handler that reads it and sends the EOI. Its gate replaces
-/// the kernel's for the batch.
-fn irq4_floor_batch(n: u32, vector: u8) -> Batch {
-    let kernel_gate = set_gate(
-        vector,
-        Gate::new(stubs::irq4_min(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel),
-    );
-    let count = stubs::irq4_min_count;
-    let figure = median_of_iterations(n, || {
-        send_to_self(LOOPED_BYTE);
-        let before = count();
-        let start = cpu::rdtsc();
-        cpu::enable_interrupts();
-        let arrived = wait_until(|| count() != before);
-        cpu::disable_interrupts();
-        let path = cpu::rdtsc() - start;
-        if !arrived {
-            return Err("irq4 floor: IRQ 4 did not arrive");
-        }
-        let before = count();
-        let start = cpu::rdtsc();
-        cpu::enable_interrupts();
-        let _ = wait_until(|| count() == before);
-        cpu::disable_interrupts();
-        Ok(path.saturating_sub(cpu::rdtsc() - start))
-    });
-    set_gate(vector, kernel_gate);
-    figure
 }
 
 /// Loopback on (trigger level 1, so one byte raises IRQ 4 at once) or
