@@ -23,8 +23,9 @@ LIMIT = 5.0  # percent
 
 
 def one_run(bench):
-    done = subprocess.run(["make", "--no-print-directory", "bench", "BENCH=%s" % bench],
-                          capture_output=True, text=True)
+    # Without BENCH, make bench uses the Makefile's default.
+    command = ["make", "--no-print-directory", "bench"] + (["BENCH=%s" % bench] if bench else [])
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit("make bench failed:\n" + done.stdout[-2000:] + done.stderr[-2000:])
     found = {}
@@ -36,7 +37,7 @@ def one_run(bench):
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    bench = sys.argv[2] if len(sys.argv) > 2 else "100000"
+    bench = sys.argv[2] if len(sys.argv) > 2 else None
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     results = []
     for i in range(runs):

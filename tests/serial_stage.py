@@ -154,6 +154,24 @@ def stage_serial(r):
     finally:
         q.stop()
 
+    # --- Reads smaller than the line: a Ctrl-D that ends a line goes with
+    # its last part, it is not end of file (Linux's pty as the oracle) ---
+    typed = b"ab\x04" + b"cd\r" + b"\x04"
+    host, host_status = lines_on_host(typed, "2")
+    q = Qemu("serial-lines-2", serial_socket=True, extra=["-initrd", LINES + " 2"])
+    try:
+        q.wait_for(started("lines"), 30)
+        q.serial_send(typed)
+        ok = q.wait_for(ended("lines"), 30)
+        out = q.output()
+        r.check("serial: reads of 2 bytes: ab then Ctrl-D is not end of file, Ctrl-D alone is "
+                "(the same reads and status as Linux's pty)",
+                ok and reads(out) == host and end_of(out, "lines") == "exit %d" % host_status,
+                "kernel: %r, %s\nhost:   %r, exit %d\n%s" % (reads(out), end_of(out, "lines"), host, host_status,
+                                                          q.diagnosis()))
+    finally:
+        q.stop()
+
     # --- The keyboard through the same line discipline -----------------
     q = Qemu("serial-keyboard-lines", extra=["-initrd", LINES + " 64"])
     try:

@@ -203,6 +203,17 @@ impl LineDiscipline {
             if byte == b'\n' {
                 break;
             }
+            // `out` is full in the middle of a line: if a Ctrl-D ends that
+            // line, it goes with this part. Left for the next call, it
+            // would stand at the start of a line and read as end of file
+            // (as Linux's n_tty does: `ab^D` read 2 bytes at a time gives
+            // `ab`, then whatever is typed next, not 0).
+            if copied == out.len()
+                && self.read != self.done
+                && self.at(self.read) == END_WITHOUT_NEWLINE
+            {
+                self.read = self.read.wrapping_add(1);
+            }
         }
         Some(copied)
     }
@@ -275,6 +286,25 @@ mod tests {
         feed(&mut l, b"ab\x04");
         assert_eq!(read(&mut l, 100).unwrap(), b"ab");
         assert_eq!(read(&mut l, 100), None);
+    }
+
+    #[test]
+    fn a_ctrl_d_after_text_that_fills_the_read_is_not_end_of_file() {
+        // `ab^D` read 2 bytes at a time: the Ctrl-D goes with `ab` (it
+        // ends that line), so the next read waits for more, as on Linux.
+        let mut l = LineDiscipline::new();
+        feed(&mut l, b"ab\x04");
+        assert_eq!(read(&mut l, 2).unwrap(), b"ab");
+        assert_eq!(read(&mut l, 2), None);
+        feed(&mut l, b"cd\n\x04");
+        assert_eq!(read(&mut l, 2).unwrap(), b"cd");
+        assert_eq!(read(&mut l, 2).unwrap(), b"\n");
+        assert_eq!(read(&mut l, 2), Some(Vec::new()));
+        // A Ctrl-D after a full read that ended a line is a new line's:
+        // end of file.
+        feed(&mut l, b"x\n\x04");
+        assert_eq!(read(&mut l, 2).unwrap(), b"x\n");
+        assert_eq!(read(&mut l, 2), Some(Vec::new()));
     }
 
     #[test]
