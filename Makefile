@@ -202,12 +202,15 @@ run: kernel setup-qemu $(INITRD_BUILT)
 # directions (IRQ 4), and com1.out still gets a copy of the output through
 # the chardev's log file. mux=on lets Ctrl-A reach QEMU (Ctrl-A X quits,
 # Ctrl-A C toggles its monitor); signal=off sends Ctrl-C to the kernel.
+# quit=serial: the kernel says how to quit again after kernel: ready (the
+# boot log scrolls this hint away) and when Ctrl-C has nothing to stop.
 run-serial: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU without a screen: this terminal is COM1, both ways; COM1 -> com1.out too."
 	@echo "Quit: Ctrl-A, then X.  (Ctrl-C stops the running program, not QEMU.)"
 	@echo
 	$(QEMU) $(QEMU_MACHINE) -display none -chardev stdio,id=com1,mux=on,signal=off,logfile=com1.out \
-		-serial chardev:com1 -mon chardev=com1,mode=readline -kernel $(KERNEL) -append "$(ARGS)" $(INITRD_OPT)
+		-serial chardev:com1 -mon chardev=com1,mode=readline -kernel $(KERNEL) \
+		-append "$(strip $(ARGS) quit=serial)" $(INITRD_OPT)
 	@echo "QEMU has quit; COM1's output is in com1.out."
 
 run-iso: iso setup-qemu

@@ -82,8 +82,8 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         );
     }
     let options = cmdline::parse(handover.cmdline, |problem| println!("{problem}"));
-    if let Some(hint) = options.quit_hint {
-        console::pin(hint);
+    if let Some(pinned) = options.quit.and_then(cmdline::Quit::pinned) {
+        console::pin(pinned);
     }
 
     // Memory (src/mm/): frames from the memory map, and the kernel's own
@@ -243,6 +243,14 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
 
     cpu::enable_interrupts();
     println!("{READY_LINE}");
+    if let Some(quit) = options.quit {
+        terminal::set_quit_keys(quit.keys());
+        if quit == cmdline::Quit::Serial {
+            // make run-serial printed this before QEMU, but the boot log
+            // has scrolled it away by now.
+            println!("terminal: {}", quit.keys());
+        }
+    }
 
     if let Some(settings) = options.bench {
         bench::run(settings, options.hz);

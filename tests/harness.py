@@ -163,14 +163,16 @@ class Qemu(Emulator):
     """One QEMU boot of the kernel (or of a CD image with iso=...)."""
 
     def __init__(self, name, append="", iso=None, debug_exit=True, serial=True, extra=(),
-                 serial_socket=False):
+                 serial_socket=False, telnet=False):
         """serial_socket: COM1 on a socket chardev instead of a plain file,
         so that the test can send bytes to it (`serial_send`) as a terminal
         would. QEMU waits for this end to connect before it starts the
         machine; a thread then copies everything COM1 sends into
         tests/out/NAME.com1, which is what output() reads. (Not QEMU's
         chardev logfile: QEMU 7.2 logs a byte twice when the socket is
-        momentarily full and it has to retry the write.)"""
+        momentarily full and it has to retry the write.) telnet: the socket
+        speaks telnet, so that IAC BREAK (b"\\xff\\xf3") sends a break to
+        COM1's receive line, which QEMU's 16550 shows as LSR.BI."""
         os.makedirs(OUT, exist_ok=True)
         self.name = name
         self.serial = os.path.join(OUT, name + ".com1")
@@ -186,7 +188,8 @@ class Qemu(Emulator):
             if os.path.exists(path):
                 os.remove(path)
         if serial_socket:
-            com1 = ["-chardev", "socket,id=com1,path=%s,server=on,wait=on" % self.serial_sock_path,
+            com1 = ["-chardev", "socket,id=com1,path=%s,server=on,wait=on%s"
+                    % (self.serial_sock_path, ",telnet=on" if telnet else ""),
                     "-serial", "chardev:com1"]
         else:
             com1 = ["-serial", ("file:" + self.serial) if serial else "none"]

@@ -83,6 +83,10 @@ def settled(q, seconds=1.0, timeout=60):
 
 
 def stage_serial(r):
+    if not os.path.exists(LINES):
+        r.check("serial: the test programs are built (make user-programs, or make test)", False,
+                "%s is missing" % LINES)
+        return
     # --- The kernel's own echo, bytes in through IRQ 4 -----------------
     q = Qemu("serial-echo", serial_socket=True)
     try:
@@ -130,6 +134,25 @@ def stage_serial(r):
         q.type("ok\n")
         r.check("serial: the keyboard still echoes after the flood",
                 q.wait_for(lambda out: "ok\n" in out[after:], 20), q.diagnosis())
+    finally:
+        q.stop()
+
+    # --- A receive error, raised for real: a break on the line ----------
+    # (telnet's IAC BREAK: QEMU's 16550 sets LSR.BI with a 0 byte.) QEMU
+    # raises the break before the bytes that came in the same packet, so
+    # each part is sent after the one before has echoed.
+    q = Qemu("serial-break", serial_socket=True, telnet=True)
+    try:
+        q.wait_line(READY, 30)
+        q.serial_send(b"ab")
+        q.wait_for(lambda out: READY + "\nab" in out, 20)
+        q.serial_send(b"\xff\xf3")
+        report = "serial: COM1 receive errors since boot: 0 overrun, 0 framing, 0 parity, 1 break"
+        ok = q.wait_for(lambda out: report in out, 20)
+        q.serial_send(b"cd\r")
+        ok = q.wait_for(lambda out: re.search(r"cd\n", out.split(report)[-1]), 20) and ok
+        r.check("serial: a break on COM1's line (LSR.BI) is counted and reported, and input goes on",
+                ok, q.diagnosis())
     finally:
         q.stop()
 
@@ -242,6 +265,14 @@ def stage_serial(r):
     ok, shown, status = run_serial_session()
     r.check("serial: make run-serial says how to quit before QEMU starts (Ctrl-A, then X)",
             "Quit: Ctrl-A, then X." in shown, shown[-2000:])
+    text = shown.replace("\r", "")
+    after_ready = text.split("\nkernel: ready\n", 1)[-1].split("\n")
+    r.check("serial: make run-serial says it again after kernel: ready (the boot log scrolled make's "
+            "hint away), within the screen that shows when the program starts",
+            "kernel: ready" in text and "terminal: leave QEMU: Ctrl-A, then X" in after_ready[:24],
+            "lines after kernel: ready: %r" % after_ready[:24])
+    r.check("serial: in make run-serial, Ctrl-C with no program running says how to leave QEMU",
+            "terminal: no program runs to stop; leave QEMU: Ctrl-A, then X" in text, text[-2000:])
     r.check("serial: in make run-serial the terminal is COM1: typed bytes reach a program through the "
             "line discipline (abc, DEL, d, Enter gives abd\\n) and Ctrl-C stops it",
             ok and "read 4: abd\\n" in shown and "(lines) killed by Ctrl-C" in shown, shown[-2000:])
@@ -316,6 +347,9 @@ def run_serial_session():
         ok = pump(b"read 4: abd\\n", 20)
         os.write(fd, b"\x03")
         ok = pump(b"killed by Ctrl-C", 20) and ok
+        # No program runs now: Ctrl-C answers with how to leave QEMU.
+        os.write(fd, b"\x03")
+        pump(b"no program runs to stop", 20)
     os.write(fd, b"\x01x")
     pump(b"QEMU has quit", 20)
     status = None

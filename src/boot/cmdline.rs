@@ -28,13 +28,47 @@ pub const KNOWN: &[(&str, &str)] = &[
         "rr (round robin, the default) or coop (no preemption), and/or trace: sched=coop,trace",
     ),
     ("quantum", "timer ticks a process runs before round robin switches, 1-1000 (default 5)"),
-    ("quit", "curses: keep QEMU's quit keys on screen (make run in a terminal sets it)"),
+    (
+        "quit",
+        "curses or serial: show how to leave QEMU (make run in a terminal and make run-serial \
+         set it)",
+    ),
 ];
 
-/// What `quit=curses` pins to the top right of the screen: under QEMU's
-/// curses display the screen is the whole terminal, and a hint printed
-/// before QEMU started is wiped.
-pub const CURSES_QUIT_HINT: &str = " leave QEMU: Esc 2, type quit, Enter ";
+/// How to leave QEMU, for a student who can no longer see what make
+/// printed before QEMU started: `quit=curses` (make run in a terminal)
+/// or `quit=serial` (make run-serial).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quit {
+    /// QEMU's curses display: the screen is the whole terminal, and a hint
+    /// printed before QEMU started is wiped. The kernel pins the hint to
+    /// the top right of the VGA screen, where it stays.
+    Curses,
+    /// The terminal is COM1 (`-chardev stdio,mux=on`): the boot log
+    /// scrolls make's hint away, and Ctrl-C goes to the guest. The kernel
+    /// prints the hint after `kernel: ready`, and again when Ctrl-C is
+    /// typed while no program runs (the first thing a stuck student tries).
+    Serial,
+}
+
+/// The curses hint as pinned: a space either side sets it off from the
+/// text it sits on.
+const CURSES_PIN: &str = " leave QEMU: Esc 2, type quit, Enter ";
+
+impl Quit {
+    /// The keys, as one short phrase.
+    pub fn keys(self) -> &'static str {
+        match self {
+            Quit::Curses => CURSES_PIN.trim(),
+            Quit::Serial => "leave QEMU: Ctrl-A, then X",
+        }
+    }
+
+    /// What to keep on the top row of the VGA screen, if anything.
+    pub fn pinned(self) -> Option<&'static str> {
+        (self == Quit::Curses).then_some(CURSES_PIN)
+    }
+}
 
 /// Default `quantum=`: 5 ticks, 50 ms at the default 100 Hz.
 pub const DEFAULT_QUANTUM: u32 = 5;
@@ -103,8 +137,8 @@ pub struct Options<'a> {
     pub trace: bool,
     /// `quantum=`: ticks before a switch.
     pub quantum: u32,
-    /// `quit=curses`: the hint to keep on screen.
-    pub quit_hint: Option<&'static str>,
+    /// `quit=`: how QEMU is left, to be shown where the student sees it.
+    pub quit: Option<Quit>,
 }
 
 impl Default for Options<'_> {
@@ -118,7 +152,7 @@ impl Default for Options<'_> {
             sched: Mode::Preemptive,
             trace: false,
             quantum: DEFAULT_QUANTUM,
-            quit_hint: None,
+            quit: None,
         }
     }
 }
@@ -189,8 +223,11 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
                     None => report(bad()),
                 }
             }
-            "quit" if value == "curses" => options.quit_hint = Some(CURSES_QUIT_HINT),
-            "quit" => report(bad()),
+            "quit" => match value {
+                "curses" => options.quit = Some(Quit::Curses),
+                "serial" => options.quit = Some(Quit::Serial),
+                _ => report(bad()),
+            },
             _ => report(Problem::Unknown(word)),
         }
     }
@@ -302,12 +339,14 @@ mod tests {
     }
 
     #[test]
-    fn quit_curses_pins_the_hint_and_nothing_else_is_taken() {
+    fn quit_takes_curses_or_serial_and_nothing_else() {
         let mut problems = Vec::new();
         let o = parse("quit=curses", |p| problems.push(p.to_string()));
-        assert_eq!(o.quit_hint, Some(CURSES_QUIT_HINT));
+        assert_eq!(o.quit, Some(Quit::Curses));
+        let o = parse("quit=serial", |p| problems.push(p.to_string()));
+        assert_eq!(o.quit.map(Quit::keys), Some("leave QEMU: Ctrl-A, then X"));
         let o = parse("quit=gtk", |p| problems.push(p.to_string()));
-        assert_eq!(o.quit_hint, None);
+        assert_eq!(o.quit, None);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].starts_with("cmdline: bad value 'gtk' for quit="));
     }

@@ -349,7 +349,9 @@ impl Serial {
         let mut handled = Handled::default();
         // Each round clears the cause it handles; a UART that keeps
         // naming one (a broken chip, a stuck line) must not hold the CPU
-        // forever, so the rounds are bounded. The next IRQ goes on.
+        // forever, so the rounds are bounded. Such a UART holds its IRQ
+        // line high, and the edge-triggered 8259 sees no new edge: COM1
+        // goes quiet, where an unbounded loop would hang the kernel.
         for _ in 0..64 {
             match cause(port::read(COM1_IIR)) {
                 None => break,

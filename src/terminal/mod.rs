@@ -155,6 +155,14 @@ mod hw {
         }
     }
 
+    /// How to leave QEMU (`quit=`), if the student may not see it.
+    static QUIT_KEYS: Mutex<Option<&'static str>> = Mutex::new(None);
+
+    /// Sets what a Ctrl-C typed while no program runs answers with.
+    pub fn set_quit_keys(keys: &'static str) {
+        crate::cpu::without_interrupts(|| *QUIT_KEYS.lock() = Some(keys));
+    }
+
     /// The kernel's own echo, when no program runs: every queued input as
     /// itself or by name, then a report of anything lost. Runs in the idle
     /// loop with interrupts enabled.
@@ -170,6 +178,13 @@ mod hw {
                     if let Input::Byte(byte) = input {
                         console::write_bytes(&[byte]);
                     }
+                }
+            }
+            // Ctrl-C with nothing to stop: a student trying to leave QEMU.
+            if input.is_interrupt() {
+                if let Some(keys) = crate::cpu::without_interrupts(|| *QUIT_KEYS.lock()) {
+                    console::start_line();
+                    println!("terminal: no program runs to stop; {keys}");
                 }
             }
             input::resume_serial_if_room();
