@@ -8,10 +8,11 @@
 //! host-tested.
 //!
 //! **Side by side.** The rows are measured in groups, and the rows of a
-//! group take turns: one warm-up round (TCG translates the code), then
-//! `stats::BATCHES` rounds of one batch per row. Every ratio is computed
-//! round by round, from batches measured milliseconds apart, and the
-//! table shows the median of those ratios with their spread. (Rows
+//! group take turns: one warm-up batch (TCG translates the code), then
+//! `stats::BATCHES` batches per row, each cut into `stats::SLICES`
+//! slices, the rows' slices alternating. Every ratio is computed slice by
+//! slice, from slices measured next to each other, and the table shows
+//! the median of those 175 ratios with their spread (the middle 90%). (Rows
 //! measured seconds apart do not compare: under TCG the TSC follows host
 //! time, and the host's speed drifts.) The groups, and what is compared:
 //! - interrupt entry: floor, dispatch, classic stub (and two ports).
@@ -67,7 +68,7 @@ use core::cell::UnsafeCell;
 use core::mem::size_of;
 use x86::dtables::{lidt, sidt, DescriptorTablePointer};
 
-use super::stats::{self, Figures, Hundredths, Spread, Summary, BATCHES};
+use super::stats::{self, Figures, Hundredths, Spread, Summary, BATCHES, FIGURES, SLICES};
 use super::stubs::{self, UserBench, CLASSIC_VECTOR, USER_FLOOR_VECTOR};
 use crate::boot::cmdline::Bench;
 use crate::cpu::idt::{self, Gate, GateType, Idt, Ring, NUM_VECTORS};
@@ -212,36 +213,36 @@ struct Row<'a> {
 }
 
 /// Runs the rows of one group in turn: a warm-up batch each, then
-/// BATCHES rounds. A round cuts every row's batch into SLICES slices and
-/// alternates them (floor, dispatch, classic, floor, dispatch, ...); a
-/// row's figure for the round is the median of its slices, so that a
-/// slice the host stole time from (a preempted QEMU thread: milliseconds)
-/// does not move it. Gives every row's figure round by round, so that
-/// ratios can be taken round by round.
-fn interleave<const R: usize>(mut rows: [Row<'_>; R]) -> Result<[Figures; R], Failure> {
+/// BATCHES batches each, every batch cut into SLICES slices, and the
+/// rows' slices alternate (floor, dispatch, classic, floor, dispatch,
+/// ...). Writes every row's figure slice by slice into `figures`, so
+/// that figure i of two rows were measured next to each other and a
+/// ratio can be taken slice by slice: what the host does to one slice
+/// (a slower second, another VM's turn on the CPU) it does to its
+/// neighbour too, or the slice is one of the few a median leaves out.
+fn interleave<const R: usize>(
+    mut rows: [Row<'_>; R],
+    mut figures: [&mut Figures; R],
+) -> Result<(), Failure> {
     for row in rows.iter_mut() {
         (row.batch)(row.iterations)?;
     }
-    let mut figures = [[0; BATCHES]; R];
-    for round in 0..BATCHES {
-        let mut slices = [[0u64; stats::SLICES]; R];
-        for slice in 0..stats::SLICES {
-            for (row, slices) in rows.iter_mut().zip(slices.iter_mut()) {
-                slices[slice] = (row.batch)(stats::slice_iterations(row.iterations))?;
-            }
-        }
-        for (figures, slices) in figures.iter_mut().zip(slices.iter_mut()) {
-            figures[round] = Summary::of(slices).median;
+    for slice in 0..stats::FIGURES {
+        for (row, figures) in rows.iter_mut().zip(figures.iter_mut()) {
+            figures[slice] = (row.batch)(stats::slice_iterations(row.iterations))?;
         }
     }
-    Ok(figures)
+    Ok(())
 }
 
 /// The empty handler of the dispatch and classic rows.
 fn empty_handler(_frame: &mut TrapFrame) {}
 
-/// Every row the table shows, batch by batch.
-#[derive(Default)]
+/// Every row the table shows, slice by slice: some 40 KB, so it lives in
+/// a static, not on the 64 KiB boot stack.
+static ROWS: spin::Mutex<Rows> = spin::Mutex::new(Rows::EMPTY);
+
+/// Every row the table shows, slice by slice.
 struct Rows {
     floor: Figures,
     dispatch: Figures,
@@ -273,11 +274,15 @@ struct Rows {
 }
 
 impl Rows {
-    /// The keypress path's unavoidable parts, round by round: a real IRQ 1
+    // SAFETY: every field is an array of integers, for which all zero
+    // bytes are a valid value.
+    const EMPTY: Rows = unsafe { core::mem::zeroed() };
+
+    /// The keypress path's unavoidable parts, slice by slice: a real IRQ 1
     /// to the least handler (0x60, EOI), one LSR poll and one data write
     /// for the echoed byte, and its VGA cell.
     fn keypress_parts(&self) -> Figures {
-        stats::sum_per_batch(&[
+        stats::sum_per_slice(&[
             &self.irq1_floor,
             &self.uart_lsr_in,
             &self.uart_data_out,
@@ -289,7 +294,7 @@ impl Rows {
     /// the byte, EOI), one LSR poll and one data write (looped back) for
     /// the echo, and its VGA cell.
     fn serial_parts(&self) -> Figures {
-        stats::sum_per_batch(&[
+        stats::sum_per_slice(&[
             &self.irq4_floor,
             &self.serial_lsr_in,
             &self.uart_data_loop,
@@ -299,7 +304,7 @@ impl Rows {
 
     /// A context switch's parts: a ring-3 round trip and a CR3 reload.
     fn switch_parts(&self) -> Figures {
-        stats::sum_per_batch(&[&self.switch_floor, &self.cr3])
+        stats::sum_per_slice(&[&self.switch_floor, &self.cr3])
     }
 }
 
@@ -321,9 +326,10 @@ pub fn run(bench: Bench, hz: u32) {
     let device_n = stats::device_iterations(n);
     let unit = if bench.instructions { "instructions" } else { "cycles" };
     println!(
-        "bench: {BATCHES} rounds of {n} iterations per row ({device_n} for the device rows; \
+        "bench: {BATCHES} batches of {n} iterations per row ({device_n} for the device rows; \
          x{ENTRY_FACTOR} for interrupt entry, x{RING3_FACTOR} for ring 3, x{SERIAL_FACTOR} for \
-         the received byte), after 1 warm-up round; the rows of a group take turns"
+         the received byte), after 1 warm-up batch; each batch in {SLICES} slices, the slices \
+         of a group's rows taking turns"
     );
     println!(
         "bench: the rows of '{}', 'a' and '{}' below are the bytes the UART-write, keypress \
@@ -336,7 +342,7 @@ pub fn run(bench: Bench, hz: u32) {
     interrupt::register(DISPATCH_VECTOR, empty_handler);
     interrupt::register(CLASSIC_VECTOR, empty_handler);
 
-    let mut rows = Rows::default();
+    let mut rows = ROWS.lock();
     let result = check_icount(bench).and_then(|()| measure_all(&mut rows, n, device_n));
 
     interrupt::unregister(DISPATCH_VECTOR);
@@ -443,45 +449,54 @@ fn install_bench_idt() -> DescriptorTablePointer<Gate> {
     live
 }
 
+/// Every group in turn. Each writes its rows' figures where it is told
+/// (into ROWS: a group's figures are too big to pass back on the stack).
 fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
-    [rows.floor, rows.dispatch, rows.classic, rows.eoi, rows.kbd_data_in] =
-        measure_entry(n * ENTRY_FACTOR)?;
-    [
-        rows.keypress,
-        rows.irq1_path,
-        rows.irq1_floor,
-        rows.uart_lsr_in,
-        rows.uart_data_out,
-        rows.vga_cell,
-        rows.decode,
-    ] = measure_keypress(n, device_n)?;
+    let r = rows;
+    measure_entry(
+        n * ENTRY_FACTOR,
+        [&mut r.floor, &mut r.dispatch, &mut r.classic, &mut r.eoi, &mut r.kbd_data_in],
+    )?;
+    measure_keypress(
+        n,
+        device_n,
+        [
+            &mut r.keypress,
+            &mut r.irq1_path,
+            &mut r.irq1_floor,
+            &mut r.uart_lsr_in,
+            &mut r.uart_data_out,
+            &mut r.vga_cell,
+            &mut r.decode,
+        ],
+    )?;
     let switch_n = (n / SWITCH_DIVISOR).max(stats::MIN_DEVICE_ITERATIONS);
-    [
-        rows.user_floor,
-        rows.getpid,
-        rows.write,
-        rows.segment_loads,
-        rows.switch_floor,
-        rows.switch,
-        rows.cr3,
-        rows.fpu_swap,
-    ] = measure_ring3(n, device_n, switch_n)?;
+    measure_ring3(
+        n,
+        device_n,
+        switch_n,
+        [&mut r.user_floor, &mut r.getpid, &mut r.write, &mut r.segment_loads],
+        [&mut r.switch_floor, &mut r.switch, &mut r.cr3, &mut r.fpu_swap],
+    )?;
     let timer_n = (device_n / TIMER_DIVISOR).max(stats::MIN_DEVICE_ITERATIONS);
-    [rows.timer_1, rows.timer_many] = measure_timer(timer_n)?;
-    [
-        rows.serial_echo,
-        rows.irq4_floor,
-        rows.serial_lsr_in,
-        rows.uart_data_loop,
-        rows.serial_vga_cell,
-    ] = measure_serial(n, device_n * SERIAL_FACTOR)?;
-    Ok(())
+    measure_timer(timer_n, [&mut r.timer_1, &mut r.timer_many])?;
+    measure_serial(
+        n,
+        device_n * SERIAL_FACTOR,
+        [
+            &mut r.serial_echo,
+            &mut r.irq4_floor,
+            &mut r.serial_lsr_in,
+            &mut r.uart_data_loop,
+            &mut r.serial_vga_cell,
+        ],
+    )
 }
 
 /// Interrupt entry: floor, dispatch and classic stub in turn, and the two
 /// port accesses of the IRQ 1 floor handler. Interrupts are off: `int n`
 /// does not need IF, and no timer tick lands in a batch.
-fn measure_entry(n: u32) -> Result<[Figures; 5], Failure> {
+fn measure_entry(n: u32, out: [&mut Figures; 5]) -> Result<(), Failure> {
     // SAFETY (timed_loop): FLOOR_VECTOR's gate is `iretd` only.
     let mut floor =
         |n: u32| Ok(minus_overhead(n, timed_loop!(n, "", "int {v}", v = const FLOOR_VECTOR)));
@@ -513,17 +528,18 @@ fn measure_entry(n: u32) -> Result<[Figures; 5], Failure> {
     let mut kbd_data_in = |n: u32| {
         Ok(minus_overhead(n, timed_loop!(n, "", "in al, {port}", port = const i8042::KBD_DATA)))
     };
-    interleave([
+    let rows = [
         Row { iterations: n, batch: &mut floor },
         Row { iterations: n, batch: &mut dispatch },
         Row { iterations: n, batch: &mut classic },
         Row { iterations: n, batch: &mut eoi },
         Row { iterations: n, batch: &mut kbd_data_in },
-    ])
+    ];
+    interleave(rows, out)
 }
 
 /// The keypress and its parts, in turn (see the module comment).
-fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
+fn measure_keypress(n: u32, device_n: u32, out: [&mut Figures; 7]) -> Result<(), Failure> {
     let vector = irq_vector(i8042::IRQ);
     let scancode = set1::letter(KEYPRESS_LETTER).expect("a letter");
     // Nothing but IRQ 1 in the interrupt windows below: park the timer.
@@ -593,7 +609,7 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
             }
             Ok(stats::per_iteration(elapsed, cpu::rdtsc() - start, n))
         };
-        interleave([
+        let rows = [
             Row { iterations: device_n, batch: &mut keypress },
             Row { iterations: device_n, batch: &mut irq1_path },
             Row { iterations: device_n, batch: &mut irq1_floor },
@@ -601,7 +617,8 @@ fn measure_keypress(n: u32, device_n: u32) -> Result<[Figures; 7], Failure> {
             Row { iterations: device_n, batch: &mut uart_data_out },
             Row { iterations: n, batch: &mut vga_cell },
             Row { iterations: device_n, batch: &mut decode },
-        ])
+        ];
+        interleave(rows, out)
     })();
     pic::unmask(pit::IRQ);
     result
@@ -670,7 +687,13 @@ fn vga_cell_batch(n: u32) -> Batch {
 /// things the kernel's side of those paths does, timed in ring 0: the
 /// DS and ES loads of an entry from ring 3 and its return, and the swap
 /// of the FPU/SSE registers at a switch.
-fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 8], Failure> {
+fn measure_ring3(
+    n: u32,
+    device_n: u32,
+    switch_n: u32,
+    syscall_out: [&mut Figures; 4],
+    switch_out: [&mut Figures; 4],
+) -> Result<(), Failure> {
     let program = Program::new();
     // Only system calls and the floor gate in ring 3: park the timer.
     pic::mask(pit::IRQ);
@@ -728,24 +751,24 @@ fn measure_ring3(n: u32, device_n: u32, switch_n: u32) -> Result<[Figures; 8], F
     // used over the last 100 ms of host time, so they would change the
     // cost of the system-call rows measured between them. Each group has
     // its own ring-3 floor.
-    let syscalls = interleave([
+    let syscalls = [
         Row { iterations: n * RING3_FACTOR, batch: &mut user_floor },
         Row { iterations: n * RING3_FACTOR, batch: &mut getpid },
         Row { iterations: device_n, batch: &mut write },
         Row { iterations: n, batch: &mut segment_loads },
-    ]);
+    ];
+    let syscalls = interleave(syscalls, syscall_out);
     let mut switch_floor =
         |n: u32| program.batch(UserBench { floor: 1, ..call(SYS_GETPID) }, n, 1, |_| true);
-    let switches = interleave([
+    let switches = [
         Row { iterations: n * RING3_FACTOR, batch: &mut switch_floor },
         Row { iterations: switch_n, batch: &mut switch },
         Row { iterations: n, batch: &mut cr3 },
         Row { iterations: n, batch: &mut fpu_swap },
-    ]);
+    ];
+    let switches = syscalls.and_then(|()| interleave(switches, switch_out));
     pic::unmask(pit::IRQ);
-    let [user_floor, getpid, write, segment_loads] = syscalls?;
-    let [switch_floor, switch, cr3, fpu_swap] = switches?;
-    Ok([user_floor, getpid, write, segment_loads, switch_floor, switch, cr3, fpu_swap])
+    switches
 }
 
 /// The ring-3 timing program of src/bench/stubs.rs.
@@ -823,7 +846,7 @@ impl Program {
 /// the table (spawned before the batch, run to their end after it). The
 /// tick handler looks at every slot for sleepers to wake and for a ready
 /// process: its cost must not grow with how many there are.
-fn measure_timer(n: u32) -> Result<[Figures; 2], Failure> {
+fn measure_timer(n: u32, out: [&mut Figures; 2]) -> Result<(), Failure> {
     // The fastest rate the kernel allows, so that a batch takes
     // `n` / 10,000 s rather than `n` / 100 s. `run` restores the rate.
     let (divisor, _) = pit::divisor_for(pit::MAX_HZ).expect("MAX_HZ is a valid rate");
@@ -852,7 +875,10 @@ fn measure_timer(n: u32) -> Result<[Figures; 2], Failure> {
     };
     let mut one = |n: u32| with_ready(1, n);
     let mut many = |n: u32| with_ready(MANY_READY, n);
-    interleave([Row { iterations: n, batch: &mut one }, Row { iterations: n, batch: &mut many }])
+    interleave(
+        [Row { iterations: n, batch: &mut one }, Row { iterations: n, batch: &mut many }],
+        out,
+    )
 }
 
 /// Why a bare IRQ row stopped.
@@ -871,18 +897,18 @@ const LOOPED_BYTE: u8 = b'r';
 /// writes it back; the clock stops. The echo, looped back in turn, is
 /// taken by IRQ 4 and dropped after the clock stopped. Nothing reaches
 /// the host: in loopback the UART sends nothing on the line.
-fn measure_serial(n: u32, device_n: u32) -> Result<[Figures; 5], Failure> {
+fn measure_serial(n: u32, device_n: u32, out: [&mut Figures; 5]) -> Result<(), Failure> {
     let vector = irq_vector(uart::IRQ);
     pic::mask(pit::IRQ);
     loopback(true);
-    let result = serial_rows(vector, n, device_n);
+    let result = serial_rows(vector, n, device_n, out);
     loopback(false);
     pic::unmask(pit::IRQ);
     result
 }
 
 /// The rows of `measure_serial`, in loopback.
-fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failure> {
+fn serial_rows(vector: u8, n: u32, device_n: u32, out: [&mut Figures; 5]) -> Result<(), Failure> {
     let mut echo = |n: u32| {
         median_of_iterations(n, || {
             send_to_self(LOOPED_BYTE);
@@ -917,13 +943,14 @@ fn serial_rows(vector: u8, n: u32, device_n: u32) -> Result<[Figures; 5], Failur
         Ok(minus_overhead(n, elapsed))
     };
     let mut vga_cell = vga_cell_batch;
-    interleave([
+    let rows = [
         Row { iterations: device_n, batch: &mut echo },
         Row { iterations: device_n, batch: &mut irq4_floor },
         Row { iterations: n, batch: &mut lsr },
         Row { iterations: device_n, batch: &mut data },
         Row { iterations: n, batch: &mut vga_cell },
-    ])
+    ];
+    interleave(rows, out)
 }
 
 /// Loopback on (trigger level 1, so one byte raises IRQ 4 at once) or
@@ -1110,8 +1137,9 @@ fn report(
 
     println!("== bench results: TSC {unit} per operation, measuring-loop overhead subtracted ==");
     println!(
-        "{BATCHES} rounds of {n} (device rows {device_n}) iterations; TSC {} MHz (calibrated \
-         on the PIT); ratios are medians of per-round ratios, with their spread",
+        "{FIGURES} slices of {n}/{SLICES} (device rows {device_n}/{SLICES}) iterations per row; \
+         TSC {} MHz (calibrated on the PIT); a ratio is the median of its {FIGURES} per-slice \
+         ratios, spread = where the middle 90% of them lie",
         tsc_hz / 1_000_000
     );
     if bench.instructions {

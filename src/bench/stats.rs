@@ -6,27 +6,28 @@
 //! and the same loop without the operation (the overhead) right next to
 //! it; the batch's figure is the difference per iteration.
 //!
-//! Rows that are compared are measured *side by side*: their batches take
+//! Rows that are compared are measured *side by side*: their slices take
 //! turns (floor, dispatch, classic, floor, dispatch, classic, ...), and a
-//! ratio is computed batch by batch, from figures taken a few milliseconds
-//! apart. Under TCG the TSC follows host time, and the host's speed
-//! drifts over seconds; a ratio of two rows measured seconds apart
-//! carries that drift, a ratio of neighbours does not. The table shows the
-//! median of the per-batch ratios and their spread (min and max).
+//! ratio is computed slice by slice, from figures taken a few
+//! milliseconds apart. Under TCG the TSC follows host time, and the
+//! host's speed drifts over seconds; a ratio of two rows measured seconds
+//! apart carries that drift, a ratio of neighbours does not. The table
+//! shows the median of the per-slice ratios and their spread (the middle
+//! 90% of them).
 //!
 //! Pure logic, host-tested: no RDTSC and no port here.
 
 use core::fmt;
 
-/// Rounds (batches per row), after one warm-up batch. Odd, so a median
-/// is one measured round. A round's ratio wanders by several percent on a
-/// shared host; the median of 25 of them stays within a few percent from
-/// run to run, where the median of 9 did not (measured with make
-/// bench-repeat).
+/// Batches per row, after one warm-up batch. Each batch is cut into
+/// SLICES slices, and every slice is a figure of its own: 175 per row.
+/// The median of 175 paired-slice ratios stays within +-5% from run to
+/// run on this shared VM; the median of 25 ratios of per-batch medians
+/// (each the median of 7 slices) did not, by up to 11% in one run of
+/// five (measured with make bench-repeat; README: Five runs in a row).
 pub const BATCHES: usize = 25;
 
-/// Slices per batch: a round alternates the rows' slices, and a row's
-/// figure for the round is the median of its slices. Odd, as BATCHES.
+/// Slices per batch. The rows of a group take turns slice by slice.
 pub const SLICES: usize = 7;
 
 /// Iterations per slice of a batch of `iterations` (at least 1).
@@ -34,9 +35,14 @@ pub fn slice_iterations(iterations: u32) -> u32 {
     (iterations / SLICES as u32).max(1)
 }
 
-/// The per-iteration figures of one row, batch by batch, in the order
-/// they were measured.
-pub type Figures = [u64; BATCHES];
+/// Slices per row in a run: every one a figure of its own.
+pub const FIGURES: usize = BATCHES * SLICES;
+
+/// The per-iteration figures of one row, slice by slice, in the order
+/// they were measured. The slices of the rows of a group alternate, so
+/// figure i of one row and figure i of another were measured next to
+/// each other, microseconds apart.
+pub type Figures = [u64; FIGURES];
 
 /// Iterations per batch of `make bench` unless BENCH=N says otherwise.
 pub const DEFAULT_ITERATIONS: u32 = 40_000;
@@ -134,10 +140,10 @@ impl fmt::Display for Ratio {
     }
 }
 
-/// Several rows' figures added batch by batch: the cost of doing each of
-/// them once, as measured in the same round.
-pub fn sum_per_batch(rows: &[&Figures]) -> Figures {
-    let mut sum = [0; BATCHES];
+/// Several rows' figures added slice by slice: the cost of doing each of
+/// them once, as measured side by side.
+pub fn sum_per_slice(rows: &[&Figures]) -> Figures {
+    let mut sum = [0; FIGURES];
     for row in rows {
         for (total, figure) in sum.iter_mut().zip(row.iter()) {
             *total += figure;
@@ -146,25 +152,34 @@ pub fn sum_per_batch(rows: &[&Figures]) -> Figures {
     sum
 }
 
-/// A ratio measured batch by batch: the median of the per-batch ratios
-/// and the smallest and largest of them, all in hundredths.
+/// Paired slices at either end of a spread that it leaves out: 5% each
+/// (8 of 175). A single slice is a few milliseconds; one that the host
+/// interrupted (another VM's turn on the CPU) can read 5x too slow, and
+/// would make every spread "0.2..9" and say nothing.
+pub const TAIL_PERCENT: usize = 5;
+
+/// A ratio measured slice by slice: the median of the per-slice ratios,
+/// and where the middle 90% of them lie (the 5th and 95th percentiles),
+/// all in hundredths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Spread {
     pub median: u64,
-    pub min: u64,
-    pub max: u64,
+    pub low: u64,
+    pub high: u64,
 }
 
 impl Spread {
-    /// `numerators[i] / denominators[i]` for every batch i. None if a
-    /// denominator is 0 (a row that measured nothing).
+    /// `numerators[i] / denominators[i]` for every slice i: figures of
+    /// two rows measured next to each other. None if a denominator is 0
+    /// (a row that measured nothing).
     pub fn of(numerators: &Figures, denominators: &Figures) -> Option<Spread> {
-        let mut ratios = [0u64; BATCHES];
+        let mut ratios = [0u64; FIGURES];
         for (ratio, (&n, &d)) in ratios.iter_mut().zip(numerators.iter().zip(denominators)) {
             *ratio = Ratio::new(n, d).hundredths()?;
         }
-        let Summary { median, min } = Summary::of(&mut ratios);
-        Some(Spread { median, min, max: ratios[BATCHES - 1] })
+        let Summary { median, .. } = Summary::of(&mut ratios);
+        let tail = FIGURES * TAIL_PERCENT / 100;
+        Some(Spread { median, low: ratios[tail], high: ratios[FIGURES - 1 - tail] })
     }
 
     /// The verdict on a ratio against its floor (or the sum of its parts),
@@ -198,8 +213,8 @@ impl fmt::Display for Spread {
             f,
             "{} spread={}..{}",
             Hundredths(self.median),
-            Hundredths(self.min),
-            Hundredths(self.max)
+            Hundredths(self.low),
+            Hundredths(self.high)
         )
     }
 }
@@ -294,37 +309,56 @@ mod tests {
     }
 
     #[test]
-    fn parts_are_added_batch_by_batch() {
+    fn parts_are_added_slice_by_slice() {
         let a: Figures = core::array::from_fn(|i| i as u64);
-        let b: Figures = [10; BATCHES];
-        let sum = sum_per_batch(&[&a, &b]);
+        let b: Figures = [10; FIGURES];
+        let sum = sum_per_slice(&[&a, &b]);
         assert!(sum.iter().enumerate().all(|(i, &s)| s == i as u64 + 10));
-        assert_eq!(sum_per_batch(&[]), [0; BATCHES]);
+        assert_eq!(sum_per_slice(&[]), [0; FIGURES]);
     }
 
     #[test]
-    fn a_spread_is_the_median_of_per_batch_ratios() {
-        // The host slowed down in batch 4: both rows of that round are
+    fn a_spread_is_the_median_of_per_slice_ratios() {
+        // The host slowed down in slice 4: both rows' slices there are
         // slower, and their ratio is not disturbed. Ratios of the two
-        // rows' medians would be 1.10 here too, but their batches need not
-        // be neighbours: per batch, drift between rounds cancels.
+        // rows' medians would be 1.10 here too, but their slices need not
+        // be neighbours: per slice, drift between slices cancels.
         let floor: Figures =
             core::array::from_fn(|i| if i == 3 { 2000 } else { 500 + i as u64 % 7 * 10 });
         let dispatch: Figures = core::array::from_fn(|i| floor[i] * 11 / 10);
         let s = Spread::of(&dispatch, &floor).unwrap();
-        assert_eq!(s, Spread { median: 110, min: 110, max: 110 });
+        assert_eq!(s, Spread { median: 110, low: 110, high: 110 });
         assert_eq!(s.to_string(), "1.10 spread=1.10..1.10");
-        // Two rows measured far apart: each batch a different ratio.
-        // 500, 505, ..., 620: ratios 1.00, 1.01, ..., 1.24 in some order.
+        // Two rows measured far apart: each slice a different ratio.
+        // 500, 505, ..., 620: ratios 1.00, 1.01, ..., 1.24, 7 slices each.
+        // The spread leaves out 8 slices at either end: 1.01..1.23.
         let drifted: Figures = core::array::from_fn(|i| 500 + (i as u64 * 7 % 25) * 5);
-        let s = Spread::of(&drifted, &[500; BATCHES]).unwrap();
-        assert_eq!((s.median, s.min, s.max), (112, 100, 124));
-        assert_eq!(Spread::of(&drifted, &[0; BATCHES]), None);
+        let s = Spread::of(&drifted, &[500; FIGURES]).unwrap();
+        assert_eq!((s.median, s.low, s.high), (112, 101, 123));
+        assert_eq!(Spread::of(&drifted, &[0; FIGURES]), None);
+    }
+
+    #[test]
+    fn a_slice_the_host_interrupted_stays_out_of_the_spread() {
+        // 8 slices at each end (5% of 175) are left out: 8 disturbed
+        // slices, however far off, change neither end of the spread.
+        let floor: Figures = [500; FIGURES];
+        let path: Figures = core::array::from_fn(|i| match i {
+            10..=17 => 5000,
+            20..=27 => 50,
+            _ => 600,
+        });
+        let s = Spread::of(&path, &floor).unwrap();
+        assert_eq!(s, Spread { median: 120, low: 120, high: 120 });
+        // A ninth is seen.
+        let mut path = path;
+        path[30] = 5000;
+        assert_eq!(Spread::of(&path, &floor).unwrap().high, 1000);
     }
 
     #[test]
     fn below_its_floor_is_a_failed_measurement_never_met() {
-        let s = |median| Spread { median, min: median, max: median };
+        let s = |median| Spread { median, low: median, high: median };
         assert_eq!(s(76).verdict(125), Verdict::BelowFloor);
         assert_eq!(s(99).verdict(125), Verdict::BelowFloor);
         assert_eq!(s(100).verdict(125), Verdict::Met);
