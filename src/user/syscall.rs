@@ -241,6 +241,17 @@ pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outc
         SYS_GETPID => kernel.pid() as i32,
         //~ // YOUR CODE HERE: an arm for SYS_GETPID (the kernel's Services know it).
         // LAB 6 END
+        // glibc's static start-up takes its TLS block and TCB from the heap
+        // (brk(0), then brk(0 + about 2 KiB)) before set_thread_area. If
+        // brk refuses it tries mmap2, which is -ENOSYS here, and then it
+        // dies: "Fatal glibc error: Cannot allocate TLS block", exit 127.
+        // malloc grows the heap with brk and turns to mmap2 only when brk
+        // refuses (or for one request of 128 KiB or more). Refusing means
+        // answering the old break, as Linux does: glibc's brk() takes an
+        // answer below the address it asked for as failure (ENOMEM). A
+        // negative errno would be read as a break far above it, a success:
+        // malloc then corrupts its heap and aborts (all checked on Linux
+        // with strace -e inject=brk:retval=... and inject=brk:error=ENOMEM).
         SYS_BRK => kernel.brk(a) as i32,
         SYS_IOCTL => ioctl(a, b, c, kernel),
         SYS_READLINK => readlink(a, b, c, kernel),
