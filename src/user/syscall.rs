@@ -30,12 +30,12 @@
 //! | 243 | set_thread_area | EBX = &user_desc | 0, the slot written back |
 //! | 252 | exit_group | EBX = status | does not return |
 //! | 258 | set_tid_address | EBX = pointer (not kept) | the pid: the only thread's tid |
-//! | 265 | clock_gettime | EBX = clock, ECX = &timespec | 0, -EINVAL |
+//! | 265 | clock_gettime | EBX = clock (0, 1, 4-7), ECX = &timespec | 0, -EINVAL |
 //! | 311 | set_robust_list | | -ENOSYS, on purpose: no futexes |
 //! | 355 | getrandom | EBX = buffer, ECX = length, EDX = GRND_* | length |
 //! | 383 | statx | EBX = fd, ECX = "", EDX = AT_EMPTY_PATH, EDI = &statx | 0: a character device |
 //! | 386 | rseq | | -ENOSYS, on purpose: nothing to restart |
-//! | 403 | clock_gettime64 | EBX = clock, ECX = &timespec64 | 0, -EINVAL |
+//! | 403 | clock_gettime64 | EBX = clock (0, 1, 4-7), ECX = &timespec64 | 0, -EINVAL |
 //!
 //! The rows from 19 on are what glibc's start-up, stdio and malloc ask
 //! of Linux; each answer's reason is written next to its code below,
@@ -110,8 +110,19 @@ pub const STDERR: u32 = 2;
 /// clock_gettime's clocks (Linux include/uapi/linux/time.h).
 pub const CLOCK_REALTIME: u32 = 0;
 pub const CLOCK_MONOTONIC: u32 = 1;
+pub const CLOCK_PROCESS_CPUTIME_ID: u32 = 2;
+pub const CLOCK_THREAD_CPUTIME_ID: u32 = 3;
 pub const CLOCK_MONOTONIC_RAW: u32 = 4;
+/// REALTIME and MONOTONIC as of the last tick: cheaper on Linux, and
+/// what glibc's time() reads.
+pub const CLOCK_REALTIME_COARSE: u32 = 5;
+pub const CLOCK_MONOTONIC_COARSE: u32 = 6;
+/// MONOTONIC plus the time spent suspended.
 pub const CLOCK_BOOTTIME: u32 = 7;
+pub const CLOCK_REALTIME_ALARM: u32 = 8;
+pub const CLOCK_BOOTTIME_ALARM: u32 = 9;
+/// 10 is unused (CLOCK_SGI_CYCLE, removed); 11 is the last clock Linux has.
+pub const CLOCK_TAI: u32 = 11;
 
 /// ioctl requests (asm-generic/ioctls.h).
 pub const TCGETS: u32 = 0x5401;
@@ -655,14 +666,28 @@ fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
     0
 }
 
+/// The clock behind a clock id that clock_gettime reads, or None for one
+/// it does not know. Every clock here is as fine as the timer tick, so a
+/// coarse clock is its precise twin. glibc's time() is clock_gettime64 on
+/// CLOCK_REALTIME_COARSE when there is no vDSO (there is none here), and
+/// without an answer it returns -1 or stack garbage, so that
+/// srand(time(NULL)) gets no real seed. The machine never suspends, so
+/// boot time is monotonic time; nothing slews the clock (no NTP), so the
+/// raw clock is monotonic time too.
+fn readable_clock(id: u32) -> Option<Clock> {
+    match id {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Some(Clock::Realtime),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
+            Some(Clock::Monotonic)
+        }
+        _ => None,
+    }
+}
+
 /// clock_gettime, and clock_gettime64, its 64-bit-time twin, which glibc
 /// 2.34 and later try first on i386 (falling back on -ENOSYS).
 fn clock_gettime(clock: u32, out: u32, wide: bool, kernel: &mut impl Services) -> i32 {
-    let clock = match clock {
-        CLOCK_REALTIME => Clock::Realtime,
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => Clock::Monotonic,
-        _ => return -EINVAL,
-    };
+    let Some(clock) = readable_clock(clock) else { return -EINVAL };
     let size = if wide { 16 } else { 8 };
     let Some(user) = UserRange::new(out, size) else { return -EFAULT };
     let now = kernel.now(clock);
@@ -1169,6 +1194,29 @@ mod tests {
         assert_eq!(r(&mut k, 0xC000_0000, 4, 0), Outcome::Return(-EFAULT));
         // 300 bytes asked at 256 before the end: the first 256 arrive.
         assert_eq!(r(&mut k, BASE + SIZE - 256, 300, 0), Outcome::Return(256));
+    }
+
+    #[test]
+    fn coarse_and_boot_clocks_read_their_precise_twins() {
+        assert_eq!(readable_clock(CLOCK_REALTIME_COARSE), Some(Clock::Realtime));
+        assert_eq!(readable_clock(CLOCK_MONOTONIC_COARSE), Some(Clock::Monotonic));
+        assert_eq!(readable_clock(CLOCK_BOOTTIME), Some(Clock::Monotonic));
+        let unread =
+            [CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_REALTIME_ALARM, 10, 12];
+        for id in unread {
+            assert_eq!(readable_clock(id), None, "clock {id}");
+        }
+        // glibc's time(NULL): clock_gettime64(CLOCK_REALTIME_COARSE), or the
+        // 32-bit call when that one is -ENOSYS.
+        let mut k = Fake::new();
+        let coarse = CLOCK_REALTIME_COARSE;
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME64, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.memory[..16], abi::timespec64(1_700_000_005 * NANOS));
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.word(BASE), 1_700_000_005);
+        let coarse = CLOCK_MONOTONIC_COARSE;
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.word(BASE), 5);
     }
 
     #[test]
