@@ -143,10 +143,11 @@ build/hello.elf: tests/user/hello.asm | setup-user
 	ld -m elf_i386 -o $@ build/hello.o
 
 # C programs with the C library (glibc), built exactly as on Linux, with no
-# flag of this project's: the example hello_c and args_c (README: Linux
+# flag of this project's: the example hello_c, args_c, and probe_c (glibc's
+# terminal, time and sleep calls, for the linux test stage) (README: Linux
 # programs). `make build/hello_c`, or `make run INITRD="build/hello_c"`,
 # which builds it first.
-LIBC_PROGRAMS := build/hello_c build/args_c
+LIBC_PROGRAMS := build/hello_c build/args_c build/probe_c
 
 build/%_c: tests/user/%_c.c | setup-user
 	@mkdir -p build
