@@ -81,10 +81,14 @@ endif
         grade handout grade-class \
         setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
 
-all: kernel
+# make: the release kernel, build/kernel.elf (the file every other target
+# and the tests boot), and the user programs it runs, the C example
+# hello_c among them (user-programs, below, installs gcc-multilib and
+# NASM first if they are missing: setup-user).
+all: kernel user-programs
 
 help:
-	@echo "make            build the release kernel at $(KERNEL)"
+	@echo "make            build the release kernel at $(KERNEL) and the user programs (make user-programs)"
 	@echo "make run        boot it in QEMU; COM1 goes to com1.out (ARGS=\"hz=250\" passes options)"
 	@echo "make run-serial the same without a screen: this terminal is COM1 both ways; Ctrl-A X quits"
 	@echo "make gdb        GDB with QEMU paused under it, on the debug kernel $(DEBUG_KERNEL) (README: Debugging with GDB)"
@@ -98,7 +102,7 @@ help:
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
-	@echo "make user-programs   those, the C examples build/hello_c and build/args_c (gcc -m32 -static),"
+	@echo "make user-programs   those, the C programs build/hello_c, build/args_c and build/probe_c (gcc -m32 -static),"
 	@echo "                and the test programs build/user/* (tests/user/*.c, gcc -m32 -nostdlib)"
 	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
@@ -143,10 +147,11 @@ build/hello.elf: tests/user/hello.asm | setup-user
 	ld -m elf_i386 -o $@ build/hello.o
 
 # C programs with the C library (glibc), built exactly as on Linux, with no
-# flag of this project's: the example hello_c and args_c (README: Linux
+# flag of this project's: the example hello_c, args_c, and probe_c (glibc's
+# terminal, time and sleep calls, for the linux test stage) (README: Linux
 # programs). `make build/hello_c`, or `make run INITRD="build/hello_c"`,
 # which builds it first.
-LIBC_PROGRAMS := build/hello_c build/args_c
+LIBC_PROGRAMS := build/hello_c build/args_c build/probe_c
 
 build/%_c: tests/user/%_c.c | setup-user
 	@mkdir -p build

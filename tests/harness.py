@@ -13,7 +13,9 @@ import json
 
 import facts
 import os
+import pty
 import re
+import select
 import socket
 import subprocess
 import threading
@@ -73,6 +75,35 @@ def tail(path, lines=15):
             return "".join(f.readlines()[-lines:])
     except OSError:
         return "(no file)\n"
+
+
+def run_in_pty(argv, data=b"", executable=None, timeout=10):
+    """Runs argv on this Linux host with stdin, stdout and stderr a
+    pseudo-terminal in the default cooked mode, fed `data` at once: what
+    it wrote (as the terminal gave it back: echo, CR LF) and its exit
+    status. The oracle for what a program does on a terminal, as it does
+    on the kernel's console."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, executable=executable, stdin=slave, stdout=slave, stderr=slave,
+                            close_fds=True)
+    os.close(slave)
+    os.write(master, data)
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the program ended and closed the pty
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return out.decode(errors="replace"), proc.wait(timeout=5)
 
 
 class Emulator:

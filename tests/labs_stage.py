@@ -80,7 +80,7 @@ def stage_labs(r):
                 continue
             # The test programs are no lab's work: this tree's copies
             # (newer than the handout's sources) save compiling them again.
-            for built in ("user", "hello.bin", "hello.elf", "hello_c", "args_c"):
+            for built in ("user", "hello.bin", "hello.elf", "hello_c", "args_c", "probe_c"):
                 source = os.path.join(ROOT, "build", built)
                 target = os.path.join(dest, "build", built)
                 if os.path.isdir(source):

@@ -7,6 +7,13 @@ and on this Linux host with the same arguments and the same input: the
 host is the oracle, and the two outputs and exit statuses must agree.
 The kernel must not have met a system call it does not know.
 
+build/probe_c asks glibc for what a program expects of a terminal and a
+clock: writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), sleep(),
+usleep() and clock_nanosleep() (tests/user/probe_c.c). It prints only
+whether each worked, never a size or a time, so the kernel's console and
+the host agree; on the host its stdout is a pseudo-terminal, as the
+console is a terminal to it (a pipe would answer "no" to isatty).
+
 tls, tlspeek and fpu (tests/user/, freestanding) check what glibc relies
 on underneath: a thread-local-storage segment per process in the GDT
 (set_thread_area), kept across switches and out of other processes'
@@ -19,12 +26,13 @@ import os
 import re
 import subprocess
 
-from harness import ROOT, Qemu
+from harness import ROOT, Qemu, run_in_pty
 from process_stage import all_ended, end_line, program
 
 BUILD = os.path.join(ROOT, "build")
 HELLO_C = os.path.join(BUILD, "hello_c")
 ARGS_C = os.path.join(BUILD, "args_c")
+PROBE_C = os.path.join(BUILD, "probe_c")
 # What hello_c is typed: a name, then its exit status.
 HELLO_INPUT = ["Ada Lovelace\n", "300\n"]
 HELLO_PROMPTS = ["What is your name? ", "Pick an exit status: "]
@@ -173,6 +181,27 @@ def stage_linux(r):
                 ok and kernel == host and status == 0 and ended is not None and ended[0] == "exit 0",
                 "kernel:\n%s\nhost:\n%s\n%s" % (kernel, host, q.diagnosis()))
         r.check("linux: args_c made no system call the kernel does not know",
+                ok and not unknown_calls(out), "\n".join(unknown_calls(out)) + "\n" + q.diagnosis())
+    finally:
+        q.stop()
+
+    # probe_c: terminal, time and sleep through glibc; the host runs it in a
+    # pty (its sleeps make it take about 1.5 s on either side).
+    q = Qemu("linux-probe", extra=["-initrd", PROBE_C])
+    try:
+        ok = q.wait_for(all_ended, 60)
+        out = q.output()
+        kernel = output_of(out, "probe_c")
+        host, status = run_in_pty([PROBE_C], timeout=20)
+        host = host.replace("\r", "")
+        ended = end_line(out, "probe_c")
+        r.check("linux: probe_c (writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), sleep(), usleep(), "
+                "clock_nanosleep with TIMER_ABSTIME) prints what it prints on Linux in a pty, every answer "
+                "yes, and exits 0",
+                ok and kernel == host and not re.search(r": no\b", host) and status == 0
+                and ended is not None and ended[0] == "exit 0",
+                "kernel:\n%s\nhost:\n%s\n%s" % (kernel, host, q.diagnosis()))
+        r.check("linux: probe_c made no system call the kernel does not know",
                 ok and not unknown_calls(out), "\n".join(unknown_calls(out)) + "\n" + q.diagnosis())
     finally:
         q.stop()

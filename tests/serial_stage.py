@@ -15,7 +15,7 @@ import select
 import subprocess
 import time
 
-from harness import READY_LINE as READY, ROOT, Qemu
+from harness import READY_LINE as READY, ROOT, Qemu, run_in_pty
 
 USER = os.path.join(ROOT, "build", "user")
 LINES = os.path.join(USER, "lines")
@@ -46,26 +46,8 @@ def lines_on_host(data, size="64"):
     """tests/user/lines.c on this Linux host, its stdin a pseudo-terminal
     in the default cooked mode, fed `data` at once: its reads and exit
     status, the oracle for the kernel's line discipline."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([LINES, size], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    os.write(master, data)
-    out = b""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # the program ended and closed the pty
-                break
-            if not chunk:
-                break
-            out += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    return reads(out.decode(errors="replace")), proc.wait(timeout=5)
+    out, status = run_in_pty([LINES, size], data)
+    return reads(out), status
 
 
 def settled(q, seconds=1.0, timeout=60):

@@ -4,7 +4,8 @@
 #                          clippy and rustfmt (make test's lint stage)
 #   tests/setup.sh qemu    qemu-system-i386 (Debian package qemu-system-x86)
 #   tests/setup.sh grub    grub-mkrescue and what it needs for a BIOS CD image
-#   tests/setup.sh user    NASM, GNU ld and gcc -m32 for the user programs
+#   tests/setup.sh user    NASM, GNU ld, gcc and gcc-multilib (gcc -m32 -static and
+#                          glibc's i386 libraries) for the user programs that make builds
 #   tests/setup.sh bochs   Bochs with its BIOS, VGA BIOS, the term display, tmux
 #                          (the tests drive Bochs through it) and python3 (boot/bochs.py)
 #   tests/setup.sh gdb     GDB (Debian package gdb, with its Python: gdb/kernel.py) and
@@ -97,6 +98,7 @@ setup_user() {
          binutils ld \
          gcc gcc
     if ! echo 'int main(void) { return 0; }' | gcc -m32 -static -x c -o /dev/null - 2>/dev/null; then
+        say "gcc -m32 -static cannot link a C program: gcc-multilib brings the i386 glibc it needs"
         apt_install gcc-multilib
     fi
 }

@@ -1,11 +1,13 @@
-//! The Linux i386 structures the system calls hand to a program, as bytes.
+//! The Linux i386 structures of the system calls, as bytes.
 //!
-//! Each function returns exactly what Linux i386 would copy out, laid out
-//! as the kernel's own headers declare it (`struct timespec`, `struct
-//! __kernel_timespec`, `struct stat64`, `struct statx`, `struct termios`,
-//! `struct winsize`, `struct rlimit`, `struct iovec`). The offsets were
-//! checked against the headers with `offsetof` under `gcc -m32`; the host
-//! tests pin them. Pure: no memory of the program is touched here.
+//! Each function either returns exactly what Linux i386 would copy out,
+//! laid out as the kernel's own headers declare it (`struct timespec`,
+//! `struct __kernel_timespec`, `struct stat64`, `struct statx`, `struct
+//! termios`, `struct winsize`, `struct rlimit`), or reads what a program
+//! passes in as Linux reads it (`struct iovec`, the timespecs of the
+//! sleeps). The offsets were checked against the headers with `offsetof`
+//! under `gcc -m32`; the host tests pin them. Pure: no memory of the
+//! program is touched here.
 
 /// Nanoseconds in a second.
 pub const NANOS: u64 = 1_000_000_000;
@@ -29,6 +31,24 @@ pub fn timespec64(nanoseconds: u64) -> [u8; 16] {
     put(&mut out, 0, &(nanoseconds / NANOS).to_le_bytes());
     put(&mut out, 8, &(nanoseconds % NANOS).to_le_bytes());
     out
+}
+
+/// A `struct timespec` a program passes in (nanosleep, clock_nanosleep):
+/// (tv_sec, tv_nsec), each a signed 32-bit word on i386. Unchecked.
+pub fn timespec_in(bytes: &[u8; 8]) -> (i64, i64) {
+    let word = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    (word(0).into(), word(4).into())
+}
+
+/// A `struct __kernel_timespec` a program passes in (the *_time64 calls):
+/// a 64-bit tv_sec, and a tv_nsec of which Linux i386 reads only the low
+/// 32 bits, signed. A 32-bit program's 64-bit timespec has a 32-bit long
+/// tv_nsec and padding after it, which Linux drops (get_timespec64), so
+/// whatever the padding holds is not an error. Unchecked.
+pub fn timespec64_in(bytes: &[u8; 16]) -> (i64, i64) {
+    let seconds = i64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    let nanoseconds = i32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    (seconds, nanoseconds.into())
 }
 
 /// What `fstat64` and `statx` say about a file: here only ever the
@@ -192,6 +212,23 @@ mod tests {
         let t = timespec64(1_800_000_000 * NANOS + 7);
         assert_eq!(u64::from_le_bytes(t[..8].try_into().unwrap()), 1_800_000_000);
         assert_eq!(u64::from_le_bytes(t[8..].try_into().unwrap()), 7);
+    }
+
+    #[test]
+    fn timespecs_passed_in_are_read_signed_and_the_padding_ignored() {
+        let mut t = [0u8; 8];
+        t[..4].copy_from_slice(&(-1i32).to_le_bytes());
+        t[4..].copy_from_slice(&999_999_999i32.to_le_bytes());
+        assert_eq!(timespec_in(&t), (-1, 999_999_999));
+        let mut t = [0u8; 16];
+        t[..8].copy_from_slice(&0x1_0000_0002i64.to_le_bytes());
+        // tv_nsec 2^32 + 5: the high half is padding to Linux i386.
+        t[8..].copy_from_slice(&0x1_0000_0005i64.to_le_bytes());
+        assert_eq!(timespec64_in(&t), (0x1_0000_0002, 5));
+        // -1 in all 64 bits: -1 in the low 32, which is invalid.
+        t[8..].copy_from_slice(&(-1i64).to_le_bytes());
+        assert_eq!(timespec64_in(&t).1, -1);
+        assert_eq!(timespec64_in(&timespec64(7 * NANOS + 3)), (7, 3));
     }
 
     #[test]

@@ -30,18 +30,20 @@
 //! | 243 | set_thread_area | EBX = &user_desc | 0, the slot written back |
 //! | 252 | exit_group | EBX = status | does not return |
 //! | 258 | set_tid_address | EBX = pointer (not kept) | the pid: the only thread's tid |
-//! | 265 | clock_gettime | EBX = clock, ECX = &timespec | 0, -EINVAL |
+//! | 265 | clock_gettime | EBX = clock (0, 1, 4-7), ECX = &timespec | 0, -EINVAL |
+//! | 267 | clock_nanosleep | EBX = clock (0, 1, 7), ECX = flags, EDX = &timespec | 0, -EOPNOTSUPP |
 //! | 311 | set_robust_list | | -ENOSYS, on purpose: no futexes |
 //! | 355 | getrandom | EBX = buffer, ECX = length, EDX = GRND_* | length |
 //! | 383 | statx | EBX = fd, ECX = "", EDX = AT_EMPTY_PATH, EDI = &statx | 0: a character device |
 //! | 386 | rseq | | -ENOSYS, on purpose: nothing to restart |
-//! | 403 | clock_gettime64 | EBX = clock, ECX = &timespec64 | 0, -EINVAL |
+//! | 403 | clock_gettime64 | EBX = clock (0, 1, 4-7), ECX = &timespec64 | 0, -EINVAL |
+//! | 407 | clock_nanosleep_time64 | as 267, EDX = &timespec64 | 0, -EOPNOTSUPP |
 //!
-//! The rows from 19 on are what glibc's start-up, stdio and malloc ask
-//! of Linux; each answer's reason is written next to its code below,
-//! from what glibc does with it. Any other number is -ENOSYS and logged
-//! once per process (`Services::unknown`); set_robust_list and rseq are
-//! refused on purpose, so they are not logged.
+//! The rows from 19 on are what glibc's start-up, stdio, malloc and time
+//! functions ask of Linux; each answer's reason is written next to its
+//! code below, from what glibc does with it. Any other number is -ENOSYS
+//! and logged once per process (`Services::unknown`); set_robust_list
+//! and rseq are refused on purpose, so they are not logged.
 //!
 //! The numbers and errnos here are the only copy: the built-in programs'
 //! assembly (src/user/programs.rs) gets them as `const` operands.
@@ -78,11 +80,13 @@ pub const SYS_SET_THREAD_AREA: u32 = 243;
 pub const SYS_EXIT_GROUP: u32 = 252;
 pub const SYS_SET_TID_ADDRESS: u32 = 258;
 pub const SYS_CLOCK_GETTIME: u32 = 265;
+pub const SYS_CLOCK_NANOSLEEP: u32 = 267;
 pub const SYS_SET_ROBUST_LIST: u32 = 311;
 pub const SYS_GETRANDOM: u32 = 355;
 pub const SYS_STATX: u32 = 383;
 pub const SYS_RSEQ: u32 = 386;
 pub const SYS_CLOCK_GETTIME64: u32 = 403;
+pub const SYS_CLOCK_NANOSLEEP_TIME64: u32 = 407;
 
 /// No such file or directory.
 pub const ENOENT: i32 = 2;
@@ -102,6 +106,9 @@ pub const ENOTTY: i32 = 25;
 pub const ESPIPE: i32 = 29;
 /// No such system call.
 pub const ENOSYS: i32 = 38;
+/// Not supported: for clock_nanosleep, a clock Linux knows but this
+/// kernel cannot sleep on.
+pub const EOPNOTSUPP: i32 = 95;
 
 pub const STDIN: u32 = 0;
 pub const STDOUT: u32 = 1;
@@ -110,8 +117,22 @@ pub const STDERR: u32 = 2;
 /// clock_gettime's clocks (Linux include/uapi/linux/time.h).
 pub const CLOCK_REALTIME: u32 = 0;
 pub const CLOCK_MONOTONIC: u32 = 1;
+pub const CLOCK_PROCESS_CPUTIME_ID: u32 = 2;
+pub const CLOCK_THREAD_CPUTIME_ID: u32 = 3;
 pub const CLOCK_MONOTONIC_RAW: u32 = 4;
+/// REALTIME and MONOTONIC as of the last tick: cheaper on Linux, and
+/// what glibc's time() reads.
+pub const CLOCK_REALTIME_COARSE: u32 = 5;
+pub const CLOCK_MONOTONIC_COARSE: u32 = 6;
+/// MONOTONIC plus the time spent suspended.
 pub const CLOCK_BOOTTIME: u32 = 7;
+pub const CLOCK_REALTIME_ALARM: u32 = 8;
+pub const CLOCK_BOOTTIME_ALARM: u32 = 9;
+/// 10 is unused (CLOCK_SGI_CYCLE, removed); 11 is the last clock Linux has.
+pub const CLOCK_TAI: u32 = 11;
+/// clock_nanosleep's flag: the time is the clock's reading to wake at,
+/// not a length.
+pub const TIMER_ABSTIME: u32 = 1;
 
 /// ioctl requests (asm-generic/ioctls.h).
 pub const TCGETS: u32 = 0x5401;
@@ -241,6 +262,17 @@ pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outc
         SYS_GETPID => kernel.pid() as i32,
         //~ // YOUR CODE HERE: an arm for SYS_GETPID (the kernel's Services know it).
         // LAB 6 END
+        // glibc's static start-up takes its TLS block and TCB from the heap
+        // (brk(0), then brk(0 + about 2 KiB)) before set_thread_area. If
+        // brk refuses it tries mmap2, which is -ENOSYS here, and then it
+        // dies: "Fatal glibc error: Cannot allocate TLS block", exit 127.
+        // malloc grows the heap with brk and turns to mmap2 only when brk
+        // refuses (or for one request of 128 KiB or more). Refusing means
+        // answering the old break, as Linux does: glibc's brk() takes an
+        // answer below the address it asked for as failure (ENOMEM). A
+        // negative errno would be read as a break far above it, a success:
+        // malloc then corrupts its heap and aborts (all checked on Linux
+        // with strace -e inject=brk:retval=... and inject=brk:error=ENOMEM).
         SYS_BRK => kernel.brk(a) as i32,
         SYS_IOCTL => ioctl(a, b, c, kernel),
         SYS_READLINK => readlink(a, b, c, kernel),
@@ -250,6 +282,8 @@ pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outc
             0
         }
         SYS_NANOSLEEP => nanosleep(a, b, kernel),
+        SYS_CLOCK_NANOSLEEP => clock_nanosleep(a, b, c, d, false, kernel),
+        SYS_CLOCK_NANOSLEEP_TIME64 => clock_nanosleep(a, b, c, d, true, kernel),
         SYS_UGETRLIMIT => getrlimit(a, b, kernel),
         SYS_FSTAT64 => fstat64(a, b, kernel),
         SYS_SET_THREAD_AREA => set_thread_area(a, kernel),
@@ -625,18 +659,38 @@ fn getrandom(buf: u32, len: u32, flags: u32, kernel: &mut impl Services) -> i32 
     len as i32
 }
 
+/// The timespec a program passed at `at` (64-bit fields if `wide`), in
+/// nanoseconds: Err(EFAULT) if it cannot be read, Err(EINVAL) if it is
+/// not a time (see `timespec_nanoseconds`).
+fn read_timespec(at: u32, wide: bool, kernel: &mut impl Services) -> Result<u64, i32> {
+    let mut raw = [0u8; 16];
+    let size = if wide { 16 } else { 8 };
+    let user = UserRange::new(at, size).ok_or(EFAULT)?;
+    kernel.copy_from_user(user, &mut raw[..size as usize]).map_err(|Fault| EFAULT)?;
+    let (seconds, nanoseconds) = if wide {
+        abi::timespec64_in(&raw)
+    } else {
+        abi::timespec_in(raw[..8].try_into().expect("8 bytes"))
+    };
+    timespec_nanoseconds(seconds, nanoseconds).ok_or(EINVAL)
+}
+
+/// (tv_sec, tv_nsec) as nanoseconds, if they make a time Linux accepts
+/// (timespec64_valid): seconds not negative, nanoseconds in 0..10^9.
+/// A time too far off for 64 bits of nanoseconds (585 years) is clamped,
+/// as Linux clamps it: such a sleep never ends either way.
+fn timespec_nanoseconds(seconds: i64, nanoseconds: i64) -> Option<u64> {
+    if seconds < 0 || !(0..NANOS as i64).contains(&nanoseconds) {
+        return None;
+    }
+    Some((seconds as u64).saturating_mul(NANOS).saturating_add(nanoseconds as u64))
+}
+
 fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
-    let Some(user) = UserRange::new(request, 8) else { return -EFAULT };
-    let mut raw = [0u8; 8];
-    if kernel.copy_from_user(user, &mut raw).is_err() {
-        return -EFAULT;
+    match read_timespec(request, false, kernel) {
+        Ok(length) => kernel.sleep(length),
+        Err(errno) => return -errno,
     }
-    let seconds = i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-    let nanoseconds = i32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
-    if seconds < 0 || !(0..NANOS as i32).contains(&nanoseconds) {
-        return -EINVAL;
-    }
-    kernel.sleep(seconds as u64 * NANOS + nanoseconds as u64);
     // Linux writes `remaining` only when a signal cuts the sleep short
     // (-EINTR); here nothing does (a Ctrl-C ends the process instead), so
     // it is left alone, as Linux leaves it after a full sleep.
@@ -644,14 +698,96 @@ fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
     0
 }
 
+/// The clock clock_nanosleep sleeps on for a clock id, or the errno
+/// Linux gives: -EINVAL for an id that names no clock, -EOPNOTSUPP for
+/// one that cannot be slept on. Linux sleeps on CPU-time clocks (2, and
+/// the negative ids that name another process's or thread's CPU time;
+/// glibc passes CLOCK_PROCESS_CPUTIME_ID as one of those) and on
+/// CLOCK_TAI too; this kernel keeps neither, so those are -EOPNOTSUPP
+/// here, as the raw, coarse and alarm clocks are on Linux (checked with
+/// int 0x80 from a 32-bit program on Linux 6.18).
+fn sleep_clock(id: u32) -> Result<Clock, i32> {
+    match id {
+        CLOCK_REALTIME => Ok(Clock::Realtime),
+        // No suspend, so boot time is monotonic time (as in readable_clock).
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME => Ok(Clock::Monotonic),
+        CLOCK_PROCESS_CPUTIME_ID
+        | CLOCK_THREAD_CPUTIME_ID
+        | CLOCK_MONOTONIC_RAW
+        | CLOCK_REALTIME_COARSE
+        | CLOCK_MONOTONIC_COARSE
+        | CLOCK_REALTIME_ALARM
+        | CLOCK_BOOTTIME_ALARM
+        | CLOCK_TAI => Err(EOPNOTSUPP),
+        _ if (id as i32) < 0 => Err(EOPNOTSUPP),
+        _ => Err(EINVAL),
+    }
+}
+
+/// clock_nanosleep (267), and clock_nanosleep_time64 (407), the same with
+/// a 64-bit timespec. glibc's sleep(), usleep() and nanosleep() are
+/// clock_nanosleep on CLOCK_REALTIME (glibc 2.36 uses 267 while the
+/// seconds fit in 32 bits, 407 beyond). Refused, they return at once:
+/// sleep(1) gave 1, "a second not slept", without waiting. The raw call
+/// answers -errno like every other; glibc's clock_nanosleep() returns it
+/// as a positive number, nanosleep() as -1 and errno. Checks in Linux's
+/// order: the clock, then the timespec's page, then its value.
+///
+/// TIMER_ABSTIME: sleep until the clock reads the time given. Both
+/// clocks here are the tick count plus a constant, so that is a sleep of
+/// (time - now), which the tick rounding only lengthens; a time already
+/// past returns at once. Other flag bits are ignored, as Linux ignores
+/// them. `remaining`, as for nanosleep, is never written.
+fn clock_nanosleep(
+    clock: u32,
+    flags: u32,
+    request: u32,
+    remaining: u32,
+    wide: bool,
+    kernel: &mut impl Services,
+) -> i32 {
+    let clock = match sleep_clock(clock) {
+        Ok(clock) => clock,
+        Err(errno) => return -errno,
+    };
+    let time = match read_timespec(request, wide, kernel) {
+        Ok(time) => time,
+        Err(errno) => return -errno,
+    };
+    if flags & TIMER_ABSTIME == 0 {
+        kernel.sleep(time);
+    } else {
+        let now = kernel.now(clock);
+        if time > now {
+            kernel.sleep(time - now);
+        }
+    }
+    let _ = remaining;
+    0
+}
+
+/// The clock behind a clock id that clock_gettime reads, or None for one
+/// it does not know. Every clock here is as fine as the timer tick, so a
+/// coarse clock is its precise twin. glibc's time() is clock_gettime64 on
+/// CLOCK_REALTIME_COARSE when there is no vDSO (there is none here), and
+/// without an answer it returns -1 or stack garbage, so that
+/// srand(time(NULL)) gets no real seed. The machine never suspends, so
+/// boot time is monotonic time; nothing slews the clock (no NTP), so the
+/// raw clock is monotonic time too.
+fn readable_clock(id: u32) -> Option<Clock> {
+    match id {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Some(Clock::Realtime),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
+            Some(Clock::Monotonic)
+        }
+        _ => None,
+    }
+}
+
 /// clock_gettime, and clock_gettime64, its 64-bit-time twin, which glibc
 /// 2.34 and later try first on i386 (falling back on -ENOSYS).
 fn clock_gettime(clock: u32, out: u32, wide: bool, kernel: &mut impl Services) -> i32 {
-    let clock = match clock {
-        CLOCK_REALTIME => Clock::Realtime,
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => Clock::Monotonic,
-        _ => return -EINVAL,
-    };
+    let Some(clock) = readable_clock(clock) else { return -EINVAL };
     let size = if wide { 16 } else { 8 };
     let Some(user) = UserRange::new(out, size) else { return -EFAULT };
     let now = kernel.now(clock);
@@ -915,6 +1051,108 @@ mod tests {
         );
     }
 
+    /// A 32-bit and a 64-bit timespec (seconds, nanoseconds) as a program
+    /// lays them out.
+    fn ts32(seconds: i32, nanoseconds: i32) -> Vec<u8> {
+        [seconds.to_le_bytes(), nanoseconds.to_le_bytes()].concat()
+    }
+    fn ts64(seconds: i64, nanoseconds: i64) -> Vec<u8> {
+        [seconds.to_le_bytes(), nanoseconds.to_le_bytes()].concat()
+    }
+
+    fn clock_nanosleep(k: &mut Fake, wide: bool, clock: u32, flags: u32, at: u32) -> Outcome {
+        let number = if wide { SYS_CLOCK_NANOSLEEP_TIME64 } else { SYS_CLOCK_NANOSLEEP };
+        call6(k, number, [clock, flags, at, BASE + 64, 0, 0])
+    }
+
+    #[test]
+    fn timespecs_are_times_only_in_linux_s_range() {
+        assert_eq!(timespec_nanoseconds(2, 5), Some(2 * NANOS + 5));
+        assert_eq!(timespec_nanoseconds(0, 999_999_999), Some(999_999_999));
+        assert_eq!(timespec_nanoseconds(0, 1_000_000_000), None);
+        assert_eq!(timespec_nanoseconds(0, -1), None);
+        assert_eq!(timespec_nanoseconds(-1, 0), None);
+        assert_eq!(timespec_nanoseconds(i64::MAX, 999_999_999), Some(u64::MAX), "clamped");
+    }
+
+    #[test]
+    fn clock_nanosleep_sleeps_for_a_length_in_either_layout() {
+        let mut k = Fake::new();
+        // glibc's usleep(200000): clock_nanosleep(CLOCK_REALTIME, 0, {0, 2e8}).
+        poke(&mut k, BASE, &ts32(0, 200_000_000));
+        poke(&mut k, BASE + 64, &[0xaa; 16]);
+        let before = k.clock;
+        assert_eq!(clock_nanosleep(&mut k, false, CLOCK_REALTIME, 0, BASE), Outcome::Return(0));
+        assert_eq!(k.clock - before, 200_000_000);
+        assert_eq!(k.memory[64..80], [0xaa; 16], "the remaining time is not written");
+        // The 64-bit layout; the high half of tv_nsec is padding.
+        poke(&mut k, BASE, &ts64(1, 0x1_0000_0000 + 7));
+        let before = k.clock;
+        assert_eq!(clock_nanosleep(&mut k, true, CLOCK_MONOTONIC, 0, BASE), Outcome::Return(0));
+        assert_eq!(k.clock - before, NANOS + 7);
+        // CLOCK_BOOTTIME is monotonic time here; flag bits but
+        // TIMER_ABSTIME are ignored, as on Linux.
+        poke(&mut k, BASE, &ts32(3, 0));
+        let before = k.clock;
+        assert_eq!(clock_nanosleep(&mut k, false, CLOCK_BOOTTIME, 2, BASE), Outcome::Return(0));
+        assert_eq!(k.clock - before, 3 * NANOS);
+        assert!(k.unknown.is_empty());
+    }
+
+    #[test]
+    fn clock_nanosleep_with_timer_abstime_sleeps_until_the_clock_reads_the_time() {
+        let mut k = Fake::new(); // monotonic 5 s, realtime 1,700,000,005 s
+        poke(&mut k, BASE, &ts32(7, 250_000_000));
+        let abs = TIMER_ABSTIME;
+        assert_eq!(clock_nanosleep(&mut k, false, CLOCK_MONOTONIC, abs, BASE), Outcome::Return(0));
+        assert_eq!(k.now(Clock::Monotonic), 7_250_000_000);
+        poke(&mut k, BASE, &ts64(1_700_000_010, 0));
+        assert_eq!(clock_nanosleep(&mut k, true, CLOCK_REALTIME, abs, BASE), Outcome::Return(0));
+        assert_eq!(k.now(Clock::Realtime), 1_700_000_010 * NANOS);
+        // A time already past: back at once, without sleeping.
+        let before = k.clock;
+        poke(&mut k, BASE, &ts32(1, 0));
+        assert_eq!(clock_nanosleep(&mut k, false, CLOCK_REALTIME, abs, BASE), Outcome::Return(0));
+        assert_eq!(clock_nanosleep(&mut k, false, CLOCK_MONOTONIC, abs, BASE), Outcome::Return(0));
+        assert_eq!(k.clock, before);
+    }
+
+    #[test]
+    fn clock_nanosleep_refuses_as_linux_in_linux_s_order() {
+        let mut k = Fake::new();
+        poke(&mut k, BASE, &ts32(0, 1000));
+        let before = k.clock;
+        // Clocks Linux knows but this kernel cannot sleep on, and glibc's
+        // CLOCK_PROCESS_CPUTIME_ID as it passes it (a CPU clock, -6).
+        let unsupported = [2, 3, 4, 5, 6, 8, 9, 11, (-6i32) as u32];
+        for clock in unsupported {
+            let got = clock_nanosleep(&mut k, false, clock, 0, BASE);
+            assert_eq!(got, Outcome::Return(-EOPNOTSUPP), "clock {clock}");
+        }
+        for clock in [10, 12, 1000] {
+            let got = clock_nanosleep(&mut k, true, clock, 0, BASE);
+            assert_eq!(got, Outcome::Return(-EINVAL), "clock {clock}");
+        }
+        // The clock is checked before the pointer, the pointer before the value.
+        assert_eq!(clock_nanosleep(&mut k, false, 12, 0, 0x10), Outcome::Return(-EINVAL));
+        assert_eq!(clock_nanosleep(&mut k, false, 0, 0, 0x10), Outcome::Return(-EFAULT));
+        let last8 = BASE + SIZE - 8; // a 32-bit timespec fits, a 64-bit one does not
+        assert_eq!(clock_nanosleep(&mut k, true, 0, 0, last8), Outcome::Return(-EFAULT));
+        poke(&mut k, BASE, &ts32(0, 1_000_000_000));
+        assert_eq!(clock_nanosleep(&mut k, false, 1, 0, BASE), Outcome::Return(-EINVAL));
+        poke(&mut k, BASE, &ts32(-1, 0));
+        assert_eq!(
+            clock_nanosleep(&mut k, false, 1, TIMER_ABSTIME, BASE),
+            Outcome::Return(-EINVAL)
+        );
+        poke(&mut k, BASE, &ts64(-1, 0));
+        assert_eq!(clock_nanosleep(&mut k, true, 1, 0, BASE), Outcome::Return(-EINVAL));
+        poke(&mut k, BASE, &ts64(0, -1)); // the low half -1 too
+        assert_eq!(clock_nanosleep(&mut k, true, 1, 0, BASE), Outcome::Return(-EINVAL));
+        assert_eq!(k.clock, before, "no refused call slept");
+        assert!(k.unknown.is_empty());
+    }
+
     #[test]
     fn exit_status_is_reported_in_8_bits() {
         assert_eq!(reported_status(44), 44);
@@ -1158,6 +1396,29 @@ mod tests {
         assert_eq!(r(&mut k, 0xC000_0000, 4, 0), Outcome::Return(-EFAULT));
         // 300 bytes asked at 256 before the end: the first 256 arrive.
         assert_eq!(r(&mut k, BASE + SIZE - 256, 300, 0), Outcome::Return(256));
+    }
+
+    #[test]
+    fn coarse_and_boot_clocks_read_their_precise_twins() {
+        assert_eq!(readable_clock(CLOCK_REALTIME_COARSE), Some(Clock::Realtime));
+        assert_eq!(readable_clock(CLOCK_MONOTONIC_COARSE), Some(Clock::Monotonic));
+        assert_eq!(readable_clock(CLOCK_BOOTTIME), Some(Clock::Monotonic));
+        let unread =
+            [CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_REALTIME_ALARM, 10, 12];
+        for id in unread {
+            assert_eq!(readable_clock(id), None, "clock {id}");
+        }
+        // glibc's time(NULL): clock_gettime64(CLOCK_REALTIME_COARSE), or the
+        // 32-bit call when that one is -ENOSYS.
+        let mut k = Fake::new();
+        let coarse = CLOCK_REALTIME_COARSE;
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME64, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.memory[..16], abi::timespec64(1_700_000_005 * NANOS));
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.word(BASE), 1_700_000_005);
+        let coarse = CLOCK_MONOTONIC_COARSE;
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, coarse, BASE, 0), Outcome::Return(0));
+        assert_eq!(k.word(BASE), 5);
     }
 
     #[test]
