@@ -170,16 +170,22 @@ pub struct Spread {
 
 impl Spread {
     /// `numerators[i] / denominators[i]` for every slice i: figures of
-    /// two rows measured next to each other. None if a denominator is 0
-    /// (a row that measured nothing).
+    /// two rows measured next to each other. A slice whose denominator
+    /// is 0 measured nothing (a near-free operation, its loop overhead
+    /// the larger that time) and is left out; None if every one is.
     pub fn of(numerators: &Figures, denominators: &Figures) -> Option<Spread> {
         let mut ratios = [0u64; FIGURES];
-        for (ratio, (&n, &d)) in ratios.iter_mut().zip(numerators.iter().zip(denominators)) {
-            *ratio = Ratio::new(n, d).hundredths()?;
+        let mut count = 0;
+        for (&n, &d) in numerators.iter().zip(denominators) {
+            if let Some(ratio) = Ratio::new(n, d).hundredths() {
+                ratios[count] = ratio;
+                count += 1;
+            }
         }
-        let Summary { median, .. } = Summary::of(&mut ratios);
-        let tail = FIGURES * TAIL_PERCENT / 100;
-        Some(Spread { median, low: ratios[tail], high: ratios[FIGURES - 1 - tail] })
+        let ratios = &mut ratios[..count];
+        let Summary { median, .. } = Summary::of(ratios);
+        let tail = count * TAIL_PERCENT / 100;
+        (count > 0).then(|| Spread { median, low: ratios[tail], high: ratios[count - 1 - tail] })
     }
 
     /// The verdict on a ratio against its floor (or the sum of its parts),
@@ -336,6 +342,10 @@ mod tests {
         let s = Spread::of(&drifted, &[500; FIGURES]).unwrap();
         assert_eq!((s.median, s.low, s.high), (112, 101, 123));
         assert_eq!(Spread::of(&drifted, &[0; FIGURES]), None);
+        // A slice that measured nothing is left out, not the whole ratio.
+        let mut floor = [500; FIGURES];
+        floor[7] = 0;
+        assert_eq!(Spread::of(&[600; FIGURES], &floor).unwrap().median, 120);
     }
 
     #[test]
