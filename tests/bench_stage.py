@@ -15,10 +15,8 @@ that asserted them would fail at random. What it does check:
 """
 
 import re
-import statistics
-import subprocess
 
-from harness import ROOT, STATUS_FAILED, STATUS_PASSED, Qemu
+from harness import STATUS_FAILED, STATUS_PASSED, Qemu
 
 # Every row the benchmark prints as `bench: NAME cycles=N`.
 FIGURES = ("floor", "dispatch", "classic_stub", "pic_eoi", "kbd_data_in", "keypress", "irq1_floor",
@@ -107,8 +105,6 @@ def stage_bench(r):
     finally:
         q.stop()
 
-    check_boots(r)
-
     q = Qemu("bench-icount", append="bench=icount", extra=ICOUNT)
     try:
         status = q.wait_exit(180)
@@ -140,30 +136,3 @@ def stage_bench(r):
                 and "== bench results" not in out, q.diagnosis("exit status %s" % status))
     finally:
         q.stop()
-
-
-def check_boots(r):
-    """make bench itself: tests/bench_boots.py boots the kernel twice
-    (bench=quick) and reports each ratio as the median of the boots."""
-    done = subprocess.run(["make", "--no-print-directory", "bench", "BENCH=quick", "BOOTS=2"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    out = done.stdout
-    r.check("bench: make bench BOOTS=2 boots QEMU twice and ends with 'bench: done'",
-            done.returncode == 0 and out.count("make bench: boot ") == 2 and out.rstrip().endswith("bench: done"),
-            "exit %d\n%s%s" % (done.returncode, out[-3000:], done.stderr[-2000:]))
-    every = out.split("== every boot's ratios ==", 1)[-1].split("== machine-readable", 1)[0]
-    per_boot = {m.group(1): m.group(2).split()
-                for m in re.finditer(r"^(\S+/\S+) +((?:(?:\d+\.\d\d|none) *){2})$", every, re.M)}
-    combined = ratios(out.split("== machine-readable: each figure and ratio the median", 1)[-1])
-    # (A ratio a quick boot could not give, `none`, is left out of its
-    # median; the check takes only those both boots gave.)
-    wrong = {name: (per_boot.get(name), value) for name, value in combined.items()
-             if name not in per_boot or ("none" not in per_boot[name] and "%.2f" % statistics.median(
-                 float(v) for v in per_boot[name]) != "%d.%02d" % divmod(value[0], 100))}
-    r.check("bench: make bench's ratio lines are the medians of the two boots' ratios",
-            combined and not wrong, "%r\n%s" % (wrong, out[-3000:]))
-    with open(f"{ROOT}/com1.out", errors="replace") as f:
-        com1 = f.read()
-    r.check("bench: com1.out holds both boots' COM1, one after the other",
-            "==== make bench: boot 1 of 2 ====" in com1 and "==== make bench: boot 2 of 2 ====" in com1,
-            com1[-2000:])
