@@ -50,6 +50,26 @@ def lines_on_host(data, size="64"):
     return reads(out), status
 
 
+def lines_over_com1(name, typed, size):
+    """tests/user/lines.c with SIZE-byte reads, `typed` sent to COM1 at
+    once, and the same on this host in a pty. Gives (the program ended,
+    COM1's output, whether its reads and status are the host's, what to
+    show if a check fails)."""
+    host, host_status = lines_on_host(typed, size)
+    q = Qemu(name, serial_socket=True, extra=["-initrd", "%s %s" % (LINES, size)])
+    try:
+        q.wait_for(started("lines"), 30)
+        q.serial_send(typed)
+        ok = q.wait_for(ended("lines"), 30)
+        out = q.output()
+        same = reads(out) == host and end_of(out, "lines") == "exit %d" % host_status
+        why = "kernel: %r, %s\nhost:   %r, exit %d\n%s" % (reads(out), end_of(out, "lines"), host, host_status,
+                                                        q.diagnosis())
+        return ok, out, same, why
+    finally:
+        q.stop()
+
+
 def settled(q, seconds=1.0, timeout=60):
     """Waits until COM1's output has stopped growing for `seconds`."""
     last, since = -1, time.monotonic()
@@ -140,42 +160,20 @@ def stage_serial(r):
 
     # --- The line discipline over COM1, Linux in a pty as the oracle ---
     typed = b"abc\x7fd\r" + b"xyz\x15ok\r" + b"one\rtwo\r" + b"par\x04" + b"\x04"
-    host, host_status = lines_on_host(typed)
-    q = Qemu("serial-lines", serial_socket=True, extra=["-initrd", LINES + " 64"])
-    try:
-        q.wait_for(started("lines"), 30)
-        q.serial_send(typed)
-        ok = q.wait_for(ended("lines"), 30)
-        out = q.output()
-        r.check("serial: a reading program gets an edited line: abc, DEL, d, Enter gives abd\\n",
-                ok and reads(out)[:1] == ["read 4: abd\\n"], "reads: %r\n%s" % (reads(out), q.diagnosis()))
-        r.check("serial: Ctrl-U erases the line, read returns one line per call, Ctrl-D after text hands it "
-                "over, Ctrl-D at the start of a line is end of file: the same reads and status as Linux's pty",
-                reads(out) == host and end_of(out, "lines") == "exit %d" % host_status,
-                "kernel: %r, %s\nhost:   %r, exit %d\n%s" % (reads(out), end_of(out, "lines"), host, host_status,
-                                                          q.diagnosis()))
-        r.check("serial: the typing is echoed as a terminal does (DEL rubs out with \\b \\b)",
-                "abc\b \bd\n" in out, q.diagnosis())
-    finally:
-        q.stop()
+    ok, out, same, why = lines_over_com1("serial-lines", typed, "64")
+    r.check("serial: a reading program gets an edited line: abc, DEL, d, Enter gives abd\\n",
+            ok and reads(out)[:1] == ["read 4: abd\\n"], why)
+    r.check("serial: Ctrl-U erases the line, read returns one line per call, Ctrl-D after text hands it "
+            "over, Ctrl-D at the start of a line is end of file: the same reads and status as Linux's pty",
+            same, why)
+    r.check("serial: the typing is echoed as a terminal does (DEL rubs out with \\b \\b)",
+            "abc\b \bd\n" in out, why)
 
     # --- Reads smaller than the line: a Ctrl-D that ends a line goes with
     # its last part, it is not end of file (Linux's pty as the oracle) ---
-    typed = b"ab\x04" + b"cd\r" + b"\x04"
-    host, host_status = lines_on_host(typed, "2")
-    q = Qemu("serial-lines-2", serial_socket=True, extra=["-initrd", LINES + " 2"])
-    try:
-        q.wait_for(started("lines"), 30)
-        q.serial_send(typed)
-        ok = q.wait_for(ended("lines"), 30)
-        out = q.output()
-        r.check("serial: reads of 2 bytes: ab then Ctrl-D is not end of file, Ctrl-D alone is "
-                "(the same reads and status as Linux's pty)",
-                ok and reads(out) == host and end_of(out, "lines") == "exit %d" % host_status,
-                "kernel: %r, %s\nhost:   %r, exit %d\n%s" % (reads(out), end_of(out, "lines"), host, host_status,
-                                                          q.diagnosis()))
-    finally:
-        q.stop()
+    ok, out, same, why = lines_over_com1("serial-lines-2", b"ab\x04" + b"cd\r" + b"\x04", "2")
+    r.check("serial: reads of 2 bytes: ab then Ctrl-D is not end of file, Ctrl-D alone is "
+            "(the same reads and status as Linux's pty)", ok and same, why)
 
     # --- The keyboard through the same line discipline -----------------
     q = Qemu("serial-keyboard-lines", extra=["-initrd", LINES + " 64"])
