@@ -8,8 +8,8 @@ host is the oracle, and the two outputs and exit statuses must agree.
 The kernel must not have met a system call it does not know.
 
 build/probe_c asks glibc for what a program expects of a terminal and a
-clock: writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), sleep(),
-usleep() and clock_nanosleep() (tests/user/probe_c.c). It prints only
+clock: writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), clock(),
+sleep(), usleep() and clock_nanosleep() (tests/user/probe_c.c). It prints only
 whether each worked, never a size or a time, so the kernel's console and
 the host agree; on the host its stdout is a pseudo-terminal, as the
 console is a terminal to it (a pipe would answer "no" to isatty).
@@ -186,7 +186,7 @@ def stage_linux(r):
         q.stop()
 
     # probe_c: terminal, time and sleep through glibc; the host runs it in a
-    # pty (its sleeps make it take about 1.5 s on either side).
+    # pty (its busy loop and sleeps make it take about 1.8 s on either side).
     q = Qemu("linux-probe", extra=["-initrd", PROBE_C])
     try:
         ok = q.wait_for(all_ended, 60)
@@ -195,8 +195,8 @@ def stage_linux(r):
         host, status = run_in_pty([PROBE_C], timeout=20)
         host = host.replace("\r", "")
         ended = end_line(out, "probe_c")
-        r.check("linux: probe_c (writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), sleep(), usleep(), "
-                "clock_nanosleep with TIMER_ABSTIME) prints what it prints on Linux in a pty, every answer "
+        r.check("linux: probe_c (writev, isatty and TIOCGWINSZ, fstat's S_ISCHR, time(), clock(), sleep(), "
+                "usleep(), clock_nanosleep with TIMER_ABSTIME) prints what it prints on Linux in a pty, every answer "
                 "yes, and exits 0",
                 ok and kernel == host and not re.search(r": no\b", host) and status == 0
                 and ended is not None and ended[0] == "exit 0",

@@ -186,6 +186,10 @@ pub enum Clock {
     Realtime,
     /// Since boot, never going back.
     Monotonic,
+    /// The CPU time the calling process has used: the timer ticks that
+    /// landed while it ran (in ring 3 or in the kernel for it), each one
+    /// tick long. glibc's clock() reads it.
+    CpuTime,
 }
 
 /// What the kernel provides to system calls.
@@ -773,13 +777,17 @@ fn clock_nanosleep(
 /// without an answer it returns -1 or stack garbage, so that
 /// srand(time(NULL)) gets no real seed. The machine never suspends, so
 /// boot time is monotonic time; nothing slews the clock (no NTP), so the
-/// raw clock is monotonic time too.
+/// raw clock is monotonic time too. A process has one thread, so its
+/// thread's CPU time is its own: glibc's clock() reads
+/// CLOCK_PROCESS_CPUTIME_ID, and without an answer returns -1, which a
+/// student's `(end - start) / CLOCKS_PER_SEC` turns into nonsense.
 fn readable_clock(id: u32) -> Option<Clock> {
     match id {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Some(Clock::Realtime),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_COARSE | CLOCK_MONOTONIC_RAW | CLOCK_BOOTTIME => {
             Some(Clock::Monotonic)
         }
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Some(Clock::CpuTime),
         _ => None,
     }
 }
@@ -906,6 +914,8 @@ mod tests {
             match clock {
                 Clock::Monotonic => self.clock,
                 Clock::Realtime => 1_700_000_000 * NANOS + self.clock,
+                // The fake program has run for a fifth of the time.
+                Clock::CpuTime => self.clock / 5,
             }
         }
         fn unknown(&mut self, number: u32) {
@@ -1044,7 +1054,11 @@ mod tests {
         k.memory[..8].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]); // tv_sec = -1
         assert_eq!(call(&mut k, SYS_NANOSLEEP, BASE, 0, 0), Outcome::Return(-EINVAL));
         assert_eq!(call(&mut k, SYS_NANOSLEEP, 0xC000_0000, 0, 0), Outcome::Return(-EFAULT));
-        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, 3, BASE, 0), Outcome::Return(-EINVAL));
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, CLOCK_TAI, BASE, 0), Outcome::Return(-EINVAL));
+        // The process's CPU time, as glibc's clock() asks for it.
+        let cpu = CLOCK_PROCESS_CPUTIME_ID;
+        assert_eq!(call(&mut k, SYS_CLOCK_GETTIME, cpu, BASE, 0), Outcome::Return(0));
+        assert_eq!((k.word(BASE), k.word(BASE + 4)), (1, 0)); // 5 s / 5
         assert_eq!(
             call(&mut k, SYS_CLOCK_GETTIME, CLOCK_MONOTONIC, 0x10, 0),
             Outcome::Return(-EFAULT)
@@ -1403,8 +1417,10 @@ mod tests {
         assert_eq!(readable_clock(CLOCK_REALTIME_COARSE), Some(Clock::Realtime));
         assert_eq!(readable_clock(CLOCK_MONOTONIC_COARSE), Some(Clock::Monotonic));
         assert_eq!(readable_clock(CLOCK_BOOTTIME), Some(Clock::Monotonic));
-        let unread =
-            [CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, CLOCK_REALTIME_ALARM, 10, 12];
+        // One thread per process: both CPU-time clocks are the process's.
+        assert_eq!(readable_clock(CLOCK_PROCESS_CPUTIME_ID), Some(Clock::CpuTime));
+        assert_eq!(readable_clock(CLOCK_THREAD_CPUTIME_ID), Some(Clock::CpuTime));
+        let unread = [CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI, 10, 12];
         for id in unread {
             assert_eq!(readable_clock(id), None, "clock {id}");
         }

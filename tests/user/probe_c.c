@@ -18,6 +18,7 @@
  *   fstat           statx (383), or fstat64 (197) when statx is -ENOSYS
  *   time            clock_gettime64 (403) or clock_gettime (265) on
  *                   CLOCK_REALTIME_COARSE: glibc's time() without a vDSO
+ *   clock           clock_gettime64 (403) on CLOCK_PROCESS_CPUTIME_ID
  *   usleep, sleep   clock_nanosleep (267) on CLOCK_REALTIME
  *   clock_nanosleep the same with TIMER_ABSTIME on CLOCK_MONOTONIC
  */
@@ -78,7 +79,18 @@ int main(void)
     int r = rand();
     printf("srand(time(NULL)), then rand() in [0, RAND_MAX]: %s\n", yes(r >= 0 && r <= RAND_MAX));
 
+    /* clock(): the CPU time used, which a busy loop uses up (0.3 s of
+       it by the monotonic clock: 30 ticks at the kernel's 100 Hz). */
+    clock_t used = clock();
     long long start = monotonic_ns();
+    volatile unsigned long spins = 0;
+    while (monotonic_ns() - start < 300000000LL)
+        spins++;
+    clock_t used_after = clock();
+    printf("clock() != -1: %s, grew over 0.3 s of busy loop: %s\n",
+           yes(used != (clock_t)-1 && used_after != (clock_t)-1), yes(used_after > used));
+
+    start = monotonic_ns();
     usleep(200000);
     printf("usleep(200000) slept at least 0.2 s: %s\n", yes(monotonic_ns() - start >= 200000000LL));
     start = monotonic_ns();
