@@ -707,9 +707,11 @@ fn nanosleep(request: u32, remaining: u32, kernel: &mut impl Services) -> i32 {
 /// one that cannot be slept on. Linux sleeps on CPU-time clocks (2, and
 /// the negative ids that name another process's or thread's CPU time;
 /// glibc passes CLOCK_PROCESS_CPUTIME_ID as one of those) and on
-/// CLOCK_TAI too; this kernel keeps neither, so those are -EOPNOTSUPP
-/// here, as the raw, coarse and alarm clocks are on Linux (checked with
-/// int 0x80 from a 32-bit program on Linux 6.18).
+/// CLOCK_TAI too. This kernel keeps no TAI, and can read a process's CPU
+/// time but not wake it when that reaches a value (its sleep is a wait
+/// for ticks, which a sleeper does not use up), so those are
+/// -EOPNOTSUPP here, as the raw, coarse and alarm clocks are on Linux
+/// (checked with int 0x80 from a 32-bit program on Linux 6.18).
 fn sleep_clock(id: u32) -> Result<Clock, i32> {
     match id {
         CLOCK_REALTIME => Ok(Clock::Realtime),
