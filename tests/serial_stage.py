@@ -329,7 +329,7 @@ def run_serial_session():
         ok = pump(b"killed by Ctrl-C", 20) and ok
         # No program runs now: Ctrl-C answers with how to leave QEMU.
         os.write(fd, b"\x03")
-        pump(b"no program runs to stop", 20)
+        pump(b"no program runs to stop; leave QEMU: Ctrl-A, then X", 20)
     os.write(fd, b"\x01x")
     pump(b"QEMU has quit", 20)
     status = None
