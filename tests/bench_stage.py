@@ -7,7 +7,7 @@ that asserted them would fail at random. What it does check:
   within its own spread;
 - no ratio against a floor (or the sum of its parts) is below 1: the
   operation includes its floor, so below 1 is a broken measurement;
-- under -icount the TSC counts instructions, so every batch gives the same
+- under -icount the TSC counts instructions, so every slice gives the same
   count (each spread is one value), and the floor, `int` + `iretd`, is
   exactly 2 instructions;
 - bench=icount without -icount refuses to print a table: its check of the
@@ -116,7 +116,7 @@ def stage_bench(r):
                 is not None, q.diagnosis())
         found = check_report(r, "bench icount", q, "instructions")
         uneven = {k: v for k, v in found.items() if v[1] != v[2]}
-        r.check("bench icount: every batch counts the same instructions (each spread is one value)",
+        r.check("bench icount: every slice counts the same instructions (each spread is one value)",
                 found and not uneven, "%r\n%s" % (uneven, q.diagnosis()))
         r.check("bench icount: the floor, int + iretd, is 2 instructions",
                 re.search(r"^bench: floor instructions=2$", out, re.M) is not None, q.diagnosis())

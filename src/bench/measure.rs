@@ -451,8 +451,7 @@ fn install_bench_idt() -> DescriptorTablePointer<Gate> {
 
 /// Every group in turn. Each writes its rows' figures where it is told
 /// (into ROWS: a group's figures are too big to pass back on the stack).
-fn measure_all(rows: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
-    let r = rows;
+fn measure_all(r: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
     measure_entry(
         n * ENTRY_FACTOR,
         [&mut r.floor, &mut r.dispatch, &mut r.classic, &mut r.eoi, &mut r.kbd_data_in],
@@ -1290,7 +1289,7 @@ fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures) {
 }
 
 /// Under `bench=icount`: the path, step by step, in instructions, each
-/// step the difference of two rows (exact: every batch counts the same).
+/// step the difference of two rows (exact: every slice counts the same).
 fn steps(rows: &Rows) {
     let m = |f: &Figures| median(f) as i64;
     println!("== the path step by step: instructions executed (exact under -icount) ==");

@@ -21,10 +21,11 @@ use core::fmt;
 
 /// Batches per row, after one warm-up batch. Each batch is cut into
 /// SLICES slices, and every slice is a figure of its own: 175 per row.
-/// Over five runs on this shared VM, the median of 175 paired-slice
-/// ratios strayed at most 4.3-6.2% from the five's median; the median
-/// of 25 ratios of per-batch medians (each the median of 7 slices)
-/// strayed up to 11.5% (make bench-repeat; README: Five runs in a row).
+/// In three sets of five runs on this shared VM, the median of 175
+/// paired-slice ratios strayed at most 4.3%, 6.2% and 8.5% from the
+/// five's median; the median of 25 ratios of per-batch medians (each
+/// the median of 7 slices) strayed up to 11.5% (make bench-repeat;
+/// README: Five runs in a row).
 pub const BATCHES: usize = 25;
 
 /// Slices per batch. The rows of a group take turns slice by slice.
