@@ -11,11 +11,12 @@
 //! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
 //! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
-//! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, QEMU exit |
+//! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, PCI, e1000, QEMU exit |
 //! | `console.rs` | kernel output: COM1 and the VGA screen behind one lock |
 //! | `interrupt/` | every interrupt's path: vectors, stubs, frame, dispatcher, reports |
 //! | `sched/` | processes: the table, the context switch, the timer's decision |
 //! | `terminal/` | input from the keyboard and COM1, the line discipline, what a key means |
+//! | `net/` | the network: the NIC's top and bottom half, smoltcp, Linux sockets on it |
 //! | `user/` | ring 3: entering it and coming back, system calls, loading programs |
 //! | `boot/` | the loader's hand-over and the command line, read once by `kernel_main` |
 //! | `bench/`, `selftest/` | the benchmark; the in-kernel tests and fault demonstrations |
@@ -48,6 +49,7 @@ pub mod cpu;
 pub mod dev;
 pub mod interrupt;
 pub mod mm;
+pub mod net;
 pub mod ring;
 pub mod sched;
 #[cfg(target_os = "none")]

@@ -13,7 +13,7 @@
 use irqkernel::boot::{cmdline, multiboot, READY_LINE};
 use irqkernel::cpu::paging::{PageFlags, KERNEL_BASE, KERNEL_FIRST_ENTRY};
 use irqkernel::cpu::{self, fpu, gdt, idt, paging, tss};
-use irqkernel::dev::{i8042, pic, pit, rtc, uart};
+use irqkernel::dev::{i8042, pci, pic, pit, rtc, uart};
 use irqkernel::interrupt::dispatch::{self, set_ring3_hooks};
 use irqkernel::interrupt::register;
 use irqkernel::interrupt::vectors::{
@@ -23,7 +23,7 @@ use irqkernel::sched::{self, policy::Reason};
 use irqkernel::selftest::{self, faults};
 use irqkernel::terminal::{self, keyboard, serial};
 use irqkernel::user::{self, programs};
-use irqkernel::{bench, console, mm, print, println};
+use irqkernel::{bench, console, mm, net, print, println};
 
 core::arch::global_asm!(
     include_str!("../boot/boot.s"),
@@ -235,6 +235,8 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         terminal::line::BUFFER - 1
     );
 
+    start_network(options.net);
+
     if user::random::has_rdrand() {
         println!("random: getrandom and AT_RANDOM draw on RDRAND, stirred with the TSC");
     } else {
@@ -264,6 +266,60 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     let boot_free = mm::free_frames();
     start_programs(options.init, handover.modules);
     idle(boot_free)
+}
+
+/// Lists every PCI function, then brings up the first network card this
+/// kernel drives, with its interrupt line unmasked once its handler is in.
+fn start_network(config: net::Config) {
+    let functions = pci::scan_buses();
+    for f in functions.iter() {
+        print!("pci: {} {:04x}:{:04x} {}", f.at, f.vendor, f.device, f.class_name());
+        if f.pin != 0 && f.irq < 16 {
+            print!(", INT{}# -> IRQ {}", char::from(b'A' + f.pin - 1), f.irq);
+        }
+        println!();
+    }
+    if functions.dropped > 0 {
+        println!(
+            "pci: {} more functions not listed (room for {})",
+            functions.dropped,
+            pci::MAX_FUNCTIONS
+        );
+    }
+    match net::init(&functions, config) {
+        Ok(found) => {
+            let irq = found.function.irq;
+            register(irq_vector(irq), net::on_irq);
+            terminal::add_to_process_report(net::report);
+            pic::unmask(irq);
+            let m = found.mac;
+            println!(
+                "net: e1000 ({}) at {}, IRQ {} ({} 8259, {}), MAC \
+                 {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, {}/{} via {}{}",
+                found.model,
+                found.function.at,
+                irq,
+                if irq >= 8 { "slave" } else { "master" },
+                if pic::level_triggered(irq) { "level" } else { "edge" },
+                m[0],
+                m[1],
+                m[2],
+                m[3],
+                m[4],
+                m[5],
+                config.address,
+                config.prefix,
+                config.gateway,
+                if found.link_up { "" } else { "; link down" }
+            );
+        }
+        Err(net::Off::NoCard) => {
+            println!("net: no network card this kernel drives (e1000): no network")
+        }
+        Err(net::Off::Setup(f, why)) => {
+            println!("net: the e1000 at {} did not come up: {why}; no network", f.at)
+        }
+    }
 }
 
 /// Starts the built-in programs `init=` names (comma-separated), then
@@ -319,6 +375,9 @@ fn idle(boot_free: usize) -> ! {
             continue;
         }
         sched::reap();
+        // The network's bottom half: frames the card took, the stack's
+        // timers.
+        net::work();
         terminal::show_requested();
         let alive = sched::processes_alive();
         if alive > 0 {
@@ -341,6 +400,8 @@ fn idle(boot_free: usize) -> ! {
                     boot_free
                 );
             }
+            // What the card and the stack counted, dropped frames among them.
+            net::report(&|args| console::_print(args));
         }
         if alive == 0 && terminal::echo_waiting() {
             cpu::enable_interrupts();

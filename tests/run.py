@@ -153,9 +153,15 @@ def stage_e2e(r):
                 re.search(r"^CS =0008 ", regs, re.M) is not None and re.search(r"^DS =0010 ", regs, re.M) is not None,
                 regs)
         pic = q.query("info pic")
-        r.check("e2e: the PICs are remapped to 0x20 and 0x28, only IRQ 0, 1 and 4 unmasked (info pic)",
-                re.search(r"pic0: .*imr=ec .*irq_base=20", pic) is not None
-                and re.search(r"pic1: .*imr=ff .*irq_base=28", pic) is not None, pic)
+        # IRQ 0, 1, 4, the cascade (2) and the e1000's 11 (slave line 3).
+        r.check("e2e: the PICs are remapped to 0x20 and 0x28, only IRQ 0, 1, 2, 4 and 11 unmasked (info pic)",
+                re.search(r"pic0: .*imr=e8 .*irq_base=20", pic) is not None
+                and re.search(r"pic1: .*imr=f7 .*irq_base=28", pic) is not None, pic)
+        r.check("e2e: the boot log lists the PCI functions and names the network card",
+                "pci: 00:03.0 8086:100e Ethernet controller, INTA# -> IRQ 11" in lines[:ready]
+                and any(l.startswith("net: e1000 (82540EM) at 00:03.0, IRQ 11 (slave 8259, level), "
+                                     "MAC 52:54:00:12:34:56, 10.0.2.15/24 via 10.0.2.2")
+                        for l in lines[:ready]), q.diagnosis())
         q.type("Hello, world!\n")
         q.sendkeys(["up", "backspace", "ctrl-c", "f1", "ret"])
         want = "Hello, world!\n<Up><Backspace><Ctrl-C><F1>\n"
@@ -173,7 +179,7 @@ def stage_badinput(r):
         ok = q.wait_line(READY, 60)
         out = q.output()
         r.check("badinput: unknown option reported, kernel still ready",
-                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench= sched= quantum= quit=" in out,
+                ok and "cmdline: unknown option 'colour=blue' ignored; known options: hz= test= fault= init= bench= sched= quantum= quit= ip=" in out,
                 q.diagnosis())
         r.check("badinput: bad hz value reported and the later valid one used",
                 "cmdline: bad value '5' for hz=" in out and "pit: channel 0 at 250 Hz" in out, q.diagnosis())

@@ -13,6 +13,7 @@
 use core::fmt;
 
 use crate::dev::pit;
+use crate::net;
 use crate::sched::policy::Mode;
 
 /// Every option the kernel knows, with what it takes: the text shown when
@@ -33,6 +34,7 @@ pub const KNOWN: &[(&str, &str)] = &[
         "curses or serial: show how to leave QEMU (make run in a terminal and make run-serial \
          set it)",
     ),
+    ("ip", "the network address, ADDRESS/PREFIX (default 10.0.2.15/24, gateway the network's .2)"),
 ];
 
 /// How to leave QEMU, for a student who can no longer see what make
@@ -139,6 +141,8 @@ pub struct Options<'a> {
     pub quantum: u32,
     /// `quit=`: how QEMU is left, to be shown where the student sees it.
     pub quit: Option<Quit>,
+    /// `ip=`: the network's address and gateway.
+    pub net: net::Config,
 }
 
 impl Default for Options<'_> {
@@ -153,6 +157,7 @@ impl Default for Options<'_> {
             trace: false,
             quantum: DEFAULT_QUANTUM,
             quit: None,
+            net: net::Config::DEFAULT,
         }
     }
 }
@@ -227,6 +232,10 @@ pub fn parse<'a>(cmdline: &'a str, mut report: impl FnMut(Problem<'a>)) -> Optio
                 "curses" => options.quit = Some(Quit::Curses),
                 "serial" => options.quit = Some(Quit::Serial),
                 _ => report(bad()),
+            },
+            "ip" => match net::Config::parse(value) {
+                Some(config) => options.net = config,
+                None => report(bad()),
             },
             _ => report(Problem::Unknown(word)),
         }
@@ -327,12 +336,27 @@ mod tests {
     }
 
     #[test]
+    fn ip_takes_an_address_and_prefix() {
+        let (o, p) = parse_all("ip=10.0.3.15/24");
+        assert!(p.is_empty());
+        assert_eq!(o.net.address, core::net::Ipv4Addr::new(10, 0, 3, 15));
+        assert_eq!(o.net.gateway, core::net::Ipv4Addr::new(10, 0, 3, 2));
+        let (o, _) = parse_all("ip=10.0.2.20");
+        assert_eq!((o.net.prefix, o.net.gateway), (24, net::Config::DEFAULT.gateway));
+        for bad in ["ip=10.0.2.0/24", "ip=10.0.2.255/24", "ip=10.0.2/24", "ip=1.2.3.4/33", "ip="] {
+            let (o, p) = parse_all(bad);
+            assert_eq!(o.net, net::Config::DEFAULT, "{bad}");
+            assert_eq!(p.len(), 1, "{bad}");
+        }
+    }
+
+    #[test]
     fn messages_say_what_was_ignored_and_what_is_known() {
         let m = Problem::Unknown("colour=blue").to_string();
         assert_eq!(
             m,
             "cmdline: unknown option 'colour=blue' ignored; known options: \
-             hz= test= fault= init= bench= sched= quantum= quit="
+             hz= test= fault= init= bench= sched= quantum= quit= ip="
         );
         let m = Problem::BadValue { key: "hz", value: "5" }.to_string();
         assert!(m.starts_with("cmdline: bad value '5' for hz= (timer interrupts per second"));

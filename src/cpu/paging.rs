@@ -11,6 +11,9 @@
 //!
 //! ```text
 //!   0xFFFFFFFF +---------------------------+
+//!              | device registers (MMIO),  |  DEVICE_WINDOW: uncached,
+//!   0xFFC00000 | a NIC's BAR0 among them   |  mapped by drivers at boot
+//!              +---------------------------+
 //!              | all RAM, mapped once at   |  supervisor only: the same
 //!              | KERNEL_BASE + physical    |  page tables in every
 //!   0xC0100000 | (the kernel image at 1MiB)|  process's directory
@@ -38,6 +41,12 @@ bitflags! {
         const WRITABLE = 1 << 1;
         /// User/supervisor: ring 3 may access the page.
         const USER     = 1 << 2;
+        /// PWT: writes go straight to memory (with PCD: a device's
+        /// registers, where every access must reach the device).
+        const WRITE_THROUGH = 1 << 3;
+        /// PCD: never cached. A read of a device register must reach the
+        /// device every time (the e1000's ICR clears itself when read).
+        const CACHE_DISABLE = 1 << 4;
         /// PS, in a directory entry with CR4.PSE: a 4 MiB page, no table.
         const HUGE     = 1 << 7;
     }
@@ -55,8 +64,14 @@ pub const TABLE_SPAN: u32 = ENTRIES as u32 * PAGE_SIZE;
 pub const KERNEL_BASE: u32 = 0xC000_0000;
 /// The first directory entry of the kernel half.
 pub const KERNEL_FIRST_ENTRY: usize = (KERNEL_BASE / TABLE_SPAN) as usize;
-/// Physical memory the kernel half can map: everything above KERNEL_BASE.
-pub const KERNEL_SPAN: u64 = (1 << 32) - KERNEL_BASE as u64;
+/// The top 4 MiB of the kernel half, one page table's worth, where
+/// drivers map their devices' registers (`mm::map_device`). Physical
+/// devices sit far above RAM (QEMU's e1000 at 0xFEBC0000, Bochs's at
+/// 0xC0000000), out of reach of the direct map, so they get pages here.
+pub const DEVICE_WINDOW: u32 = 0xFFC0_0000;
+/// Physical memory the kernel half can map: everything from KERNEL_BASE
+/// up to the device window.
+pub const KERNEL_SPAN: u64 = DEVICE_WINDOW as u64 - KERNEL_BASE as u64;
 
 /// The kernel-half address of physical address `physical`.
 pub const fn physical_to_virtual(physical: u32) -> u32 {
@@ -184,6 +199,7 @@ mod tests {
     fn the_kernel_half_is_the_physical_memory_shifted() {
         assert_eq!(physical_to_virtual(0x0010_0000), 0xC010_0000);
         assert_eq!(virtual_to_physical(0xC00B_8000), 0x000B_8000);
-        assert_eq!(KERNEL_SPAN, 1 << 30);
+        assert_eq!(KERNEL_SPAN, (1 << 30) - (4 << 20));
+        assert_eq!(directory_index(DEVICE_WINDOW), ENTRIES - 1);
     }
 }

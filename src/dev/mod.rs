@@ -8,6 +8,9 @@
 //! no hardware (the PIC's spurious-IRQ decision, the PIT's divisor) it is
 //! a pure function, tested on the host.
 
+pub mod e1000;
+pub mod nic;
+pub mod pci;
 pub mod pic;
 pub mod pit;
 pub mod rtc;

@@ -22,6 +22,10 @@ pub const PIC2_COMMAND: u16 = 0xA0;
 /// Slave PIC data port.
 pub const PIC2_DATA: u16 = 0xA1;
 
+/// Edge/level control registers (I/O), IRQ 0-7 and 8-15: bit set =
+/// level-triggered. Part of the PIIX chipset beside the 8259s.
+pub const ELCR1: u16 = 0x4D0;
+pub const ELCR2: u16 = 0x4D1;
 /// ICW1: ICW4 will follow.
 pub const ICW1_ICW4: u8 = 1 << 0;
 /// ICW1: this is ICW1 (bit 4 set starts initialisation).
@@ -207,6 +211,18 @@ mod hw {
         //~ // to the chip or chips that have this IRQ in service.
         //~ let _ = slave;
         // LAB 3 END
+    }
+
+    /// Whether IRQ `irq` is level-triggered, as the chipset's edge/level
+    /// control registers (ELCR, ports 0x4D0 and 0x4D1, one bit per IRQ)
+    /// say. The BIOS sets the PCI lines to level; ICW1 does not change
+    /// the ELCR, so the remap keeps them so.
+    pub fn level_triggered(irq: u8) -> bool {
+        let port = if irq < 8 { ELCR1 } else { ELCR2 };
+        // SAFETY: reading the ELCR has no side effect; the PIIX3 QEMU
+        // and Bochs model has it.
+        let bits = unsafe { inb(port) };
+        bits & (1 << (irq % 8)) != 0
     }
 
     /// EOI for spurious IRQ 15: the master only (its IR2 was real).

@@ -12,11 +12,12 @@
 //! kernel stack) is easy to find. Pure, host-tested; the kernel keeps one
 //! instance behind a lock (src/mm/mod.rs).
 
-use crate::cpu::paging::PAGE_SIZE;
+use crate::cpu::paging::{KERNEL_SPAN, PAGE_SIZE};
 
-/// Physical memory the allocator can hand out: the first 1 GiB, all the
-/// kernel maps at KERNEL_BASE (src/cpu/paging.rs).
-pub const MAX_MEMORY: u64 = 1 << 30;
+/// Physical memory the allocator can hand out: the first 1 GiB less the
+/// 4 MiB device window, all the kernel maps at KERNEL_BASE
+/// (src/cpu/paging.rs).
+pub const MAX_MEMORY: u64 = KERNEL_SPAN;
 /// Frames in MAX_MEMORY.
 pub const MAX_FRAMES: usize = (MAX_MEMORY / PAGE_SIZE as u64) as usize;
 const WORDS: usize = MAX_FRAMES / 32;

@@ -6,9 +6,11 @@
 //! the kernel image, the loader's modules), and replaces the boot stub's
 //! directory of 4 MiB pages with the kernel's own: 4 KiB page tables that
 //! map all RAM at KERNEL_BASE, supervisor-only, with a guard page under
-//! the kernel stack and nothing at all in the user half. Those kernel
-//! page tables never change afterwards, so every process's directory can
-//! share them (src/mm/space.rs).
+//! the kernel stack and nothing at all in the user half, and one empty
+//! page table for the device window, which drivers fill at boot
+//! (`map_device`). The directory's kernel entries never change
+//! afterwards, so every process's directory can share the kernel's page
+//! tables (src/mm/space.rs), device pages included.
 
 pub mod frames;
 pub mod space;
@@ -23,8 +25,9 @@ mod hw {
     use super::frames::{Frame, FrameAllocator, Region};
     use super::space::PhysMemory;
     use crate::cpu::paging::{
-        self, entry, physical_to_virtual, virtual_to_physical, PageFlags, ENTRIES, KERNEL_BASE,
-        KERNEL_FIRST_ENTRY, KERNEL_SPAN, PAGE_SIZE, TABLE_SPAN,
+        self, directory_index, entry, physical_to_virtual, table_index, virtual_to_physical,
+        PageFlags, DEVICE_WINDOW, ENTRIES, KERNEL_BASE, KERNEL_FIRST_ENTRY, KERNEL_SPAN, PAGE_SIZE,
+        TABLE_SPAN,
     };
     use crate::cpu::without_interrupts;
 
@@ -36,6 +39,11 @@ mod hw {
     /// idle loop and the double-fault task run with, and the source of
     /// every process's kernel half.
     static KERNEL_DIRECTORY: spin::Once<Frame> = spin::Once::new();
+
+    /// The device window's page table (physical), and the window's next
+    /// free page: drivers map their registers there, once each, at boot.
+    static DEVICE_TABLE: spin::Once<Frame> = spin::Once::new();
+    static DEVICE_NEXT: Mutex<u32> = Mutex::new(DEVICE_WINDOW);
 
     unsafe extern "C" {
         /// linker.ld: the first byte after the kernel image (kernel half).
@@ -105,7 +113,49 @@ mod hw {
             }
             memory.entries(directory)[KERNEL_FIRST_ENTRY + t] = entry(table.address(), flags);
         }
+        // The device window's table, empty for now: its directory entry
+        // is in place before any process copies the kernel half.
+        let table = memory.allocate_zeroed().expect("a frame for the device window's table");
+        memory.entries(directory)[directory_index(DEVICE_WINDOW)] = entry(table.address(), flags);
+        DEVICE_TABLE.call_once(|| table);
         directory
+    }
+
+    /// The device window is full: the 4 MiB hold no more registers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct WindowFull;
+
+    /// Maps `bytes` of device registers at physical `physical` into the
+    /// device window, uncached (PCD and PWT: every read and write reaches
+    /// the device, in order), supervisor only, and returns the virtual
+    /// address of `physical`. Every address space sees the mapping at
+    /// once: they all share the window's page table.
+    pub fn map_device(physical: u32, bytes: u32) -> Result<u32, WindowFull> {
+        let first = physical & !(PAGE_SIZE - 1);
+        let pages = (physical - first + bytes).div_ceil(PAGE_SIZE);
+        let table = *DEVICE_TABLE.get().expect("mm::init has run");
+        let start = without_interrupts(|| {
+            let mut next = DEVICE_NEXT.lock();
+            let start = *next;
+            let room = (0u32.wrapping_sub(start)) / PAGE_SIZE;
+            if start < DEVICE_WINDOW || pages > room {
+                return Err(WindowFull);
+            }
+            *next = start.wrapping_add(pages * PAGE_SIZE);
+            Ok(start)
+        })?;
+        let flags = PageFlags::PRESENT
+            | PageFlags::WRITABLE
+            | PageFlags::WRITE_THROUGH
+            | PageFlags::CACHE_DISABLE;
+        let mut memory = DirectMap;
+        let entries = memory.entries(table);
+        for i in 0..pages {
+            let page = start + i * PAGE_SIZE;
+            entries[table_index(page)] = entry(first + i * PAGE_SIZE, flags);
+            paging::invalidate_page(page);
+        }
+        Ok(start + (physical - first))
     }
 
     /// The kernel's directory (physical), once `init` has run.

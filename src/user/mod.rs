@@ -55,6 +55,7 @@ mod hw {
     use crate::interrupt::TrapFrame;
     use crate::mm::space::{Access, AddressSpace, Protection};
     use crate::mm::{self, DirectMap};
+    use crate::net;
     use crate::println;
     use crate::sched::{self, policy, policy::Reason, Exit, SpawnError};
     use crate::terminal;
@@ -241,6 +242,9 @@ mod hw {
         // Typed input echoes within a tick, even while a busy program
         // (which never calls read) has the CPU.
         terminal::cook();
+        // The network's bottom half, as Linux runs its softirqs on the
+        // way out of an interrupt: the frames the card's IRQ announced.
+        net::work();
         if sched::with_current(|p| p.interrupted) {
             end(Exit::Interrupted);
         }
