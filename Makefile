@@ -79,7 +79,8 @@ endif
 
 .PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount bench-repeat clean help \
         grade handout grade-class \
-        setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb user-programs
+        setup-rust setup-qemu setup-grub setup-bochs setup-user setup-gdb setup-net user-programs \
+        net-host-check
 
 # make: the release kernel, build/kernel.elf (the file every other target
 # and the tests boot), and the user programs it runs, the C example
@@ -102,9 +103,12 @@ help:
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
-	@echo "make user-programs   those, the C programs build/hello_c, build/args_c and build/probe_c (gcc -m32 -static),"
+	@echo "make user-programs   those, the C programs build/hello_c, build/args_c, build/probe_c, build/httpd,"
+	@echo "                build/udpecho and build/netclient (gcc -m32 -static),"
 	@echo "                and the test programs build/user/* (tests/user/*.c, gcc -m32 -nostdlib)"
 	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
+	@echo "make net-host-check   the network programs build/httpd, build/udpecho, build/netclient on this"
+	@echo "                host, against curl and Python (tests/net_host_check.py): the kernel's oracle"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
 	@echo "make bench      the interrupt-path benchmark in QEMU (BENCH=N iterations per batch, BENCH=quick)"
 	@echo "make bench-icount  the same rows in executed instructions (QEMU -icount): exact, step by step"
@@ -133,6 +137,9 @@ setup-user:
 setup-gdb:
 	@tests/setup.sh gdb
 
+setup-net:
+	@tests/setup.sh net
+
 # The example user program, in both forms the kernel loads. setup-user is
 # order-only (after the |): it must run first, but, being phony, it must
 # not make the programs out of date on every make test.
@@ -157,10 +164,25 @@ build/%_c: tests/user/%_c.c | setup-user
 	@mkdir -p build
 	gcc -m32 -static -o $@ $<
 
+# The network programs, built the same way (issue 20): a UDP echo server, a small HTTP server whose page carries its
+# first argument and a request counter, and a client that fetches a page.
+# Named without _c so the README's `make run INITRD="build/httpd TOKEN"`
+# reads as it would on Linux.
+NET_PROGRAMS := build/udpecho build/httpd build/netclient
+
+$(NET_PROGRAMS): build/%: tests/user/%.c | setup-user
+	@mkdir -p build
+	gcc -m32 -static -o $@ $<
+
+# The network programs on this host, against curl (setup-net) and Python:
+# what they answer on Linux is what the kernel's must answer.
+net-host-check: $(NET_PROGRAMS) setup-net
+	python3 tests/net_host_check.py
+
 # The test programs (tests/user/*.c but those): freestanding Linux i386
 # programs, built the ordinary way, that run unchanged on the kernel and
 # on Linux.
-USER_C     := $(filter-out $(patsubst build/%,tests/user/%.c,$(LIBC_PROGRAMS)),$(wildcard tests/user/*.c))
+USER_C     := $(filter-out $(patsubst build/%,tests/user/%.c,$(LIBC_PROGRAMS) $(NET_PROGRAMS)),$(wildcard tests/user/*.c))
 USER_TESTS := $(patsubst tests/user/%.c,build/user/%,$(USER_C))
 USER_CFLAGS := -m32 -static -nostdlib -ffreestanding -O2 -fno-stack-protector -Wall -Wno-unused-parameter
 
@@ -168,13 +190,13 @@ build/user/%: tests/user/%.c tests/user/linux.h | setup-user
 	@mkdir -p build/user
 	gcc $(USER_CFLAGS) -o $@ $<
 
-user-programs: build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS)
+user-programs: build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS) $(NET_PROGRAMS)
 
 # The programs INITRD names that make knows how to build: every word of
 # INITRD (files and arguments, split at commas and spaces) that is one of
 # them. make run builds them first.
 comma := ,
-INITRD_BUILT := $(filter build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS),\
+INITRD_BUILT := $(filter build/hello.bin build/hello.elf $(USER_TESTS) $(LIBC_PROGRAMS) $(NET_PROGRAMS),\
                          $(subst $(comma), ,$(INITRD)))
 
 # Cargo decides what is out of date; this rule always asks it.

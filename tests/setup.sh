@@ -10,6 +10,8 @@
 #                          (the tests drive Bochs through it) and python3 (boot/bochs.py)
 #   tests/setup.sh gdb     GDB (Debian package gdb, with its Python: gdb/kernel.py) and
 #                          python3 (gdb/qmp_keys.py), for make gdb and make test's gdb stage
+#   tests/setup.sh net     curl and python3: the host-side clients of the network programs
+#                          (tests/netpeers.py; make net-host-check)
 # Each part checks first and does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -103,7 +105,14 @@ setup_user() {
     fi
 }
 
-[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user|gdb ..."
+setup_net() {
+    # curl: the HTTP client a user types, which the tests run against
+    # httpd (50 fetches, then 3 at once); python3 runs the rest.
+    need curl curl \
+         python3 python3
+}
+
+[ $# -gt 0 ] || die "usage: $0 rust|qemu|grub|bochs|user|gdb|net ..."
 for part in "$@"; do
     case "$part" in
         rust) setup_rust ;;
@@ -112,6 +121,7 @@ for part in "$@"; do
         bochs) setup_bochs ;;
         user) setup_user ;;
         gdb) setup_gdb ;;
-        *) die "unknown part '$part' (rust, qemu, grub, bochs, user, gdb)" ;;
+        net) setup_net ;;
+        *) die "unknown part '$part' (rust, qemu, grub, bochs, user, gdb, net)" ;;
     esac
 done
