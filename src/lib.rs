@@ -8,7 +8,7 @@
 //!
 //! | room | what it owns |
 //! | --- | --- |
-//! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
+//! | `ring.rs`, `files.rs` | the ring buffer between an interrupt handler and the code it interrupts; a process's table of open files |
 //! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
 //! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, PCI, e1000, QEMU exit |
@@ -47,6 +47,7 @@ pub mod boot;
 pub mod console;
 pub mod cpu;
 pub mod dev;
+pub mod files;
 pub mod interrupt;
 pub mod mm;
 pub mod net;

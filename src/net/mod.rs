@@ -31,6 +31,7 @@
 //! wanted by an interrupt handler: the top half uses only the card's ICR
 //! (dev/e1000.rs `acknowledge`) and atomics.
 
+pub mod api;
 pub mod config;
 pub mod device;
 

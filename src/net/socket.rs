@@ -25,8 +25,9 @@
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::IpListenEndpoint;
 
+use super::api::{Address, Kind, NetError, SocketId};
 use super::stack::{poll, with_stack, work, Stack, NET};
-use super::table::{Address, Entry, Kind, NetError, Orphan, SocketId, State, BACKLOG_MAX};
+use super::table::{address, endpoint, Entry, Orphan, State, BACKLOG_MAX};
 use super::table::{HANDSHAKE_TIMEOUT, UDP_BUFFER};
 use crate::sched;
 
@@ -208,7 +209,7 @@ pub fn accept(id: SocketId, nonblocking: bool) -> Result<(SocketId, Address), Ne
         let index = s.table.entries.iter().position(Option::is_none).ok_or(NetError::NoBuffers)?;
         let socket = s.sockets.get_mut::<tcp::Socket>(handle);
         socket.set_timeout(None);
-        let peer = Address::from_endpoint(socket.remote_endpoint().expect("connected"));
+        let peer = address(socket.remote_endpoint().expect("connected"));
         s.table.entries[index] = Some(Entry {
             state: State::Connected { handle },
             references: 1,
@@ -254,7 +255,7 @@ pub fn connect(id: SocketId, to: Address, nonblocking: bool) -> Result<(), NetEr
             let handle = s.table.new_tcp(&mut s.sockets)?;
             let cx = s.iface.context();
             let socket = s.sockets.get_mut::<tcp::Socket>(handle);
-            if socket.connect(cx, to.endpoint(), local).is_err() {
+            if socket.connect(cx, endpoint(to), local).is_err() {
                 s.table.remove(&mut s.sockets, handle);
                 return Err(NetError::Invalid);
             }
@@ -304,7 +305,7 @@ pub fn send(
                     socket.bind(port).map_err(|_| NetError::Invalid)?;
                 }
                 let socket = s.sockets.get_mut::<udp::Socket>(handle);
-                match socket.send_slice(bytes, to.endpoint()) {
+                match socket.send_slice(bytes, endpoint(to)) {
                     Ok(()) => Ok(bytes.len()),
                     Err(udp::SendError::BufferFull) => Err(NetError::WouldBlock),
                     Err(udp::SendError::Unaddressable) => Err(NetError::Invalid),
@@ -355,7 +356,7 @@ pub fn receive(
             }
             match socket.recv() {
                 Ok((data, meta)) => {
-                    let from = Address::from_endpoint(meta.endpoint);
+                    let from = address(meta.endpoint);
                     if peer.is_some_and(|p| p != from) {
                         return Err(NetError::WouldBlock); // not from the connected peer
                     }
@@ -368,7 +369,7 @@ pub fn receive(
         }
         State::Connected { handle } => {
             let socket = s.sockets.get_mut::<tcp::Socket>(handle);
-            let peer = socket.remote_endpoint().map(Address::from_endpoint);
+            let peer = socket.remote_endpoint().map(address);
             if buffer.is_empty() {
                 return Ok((0, peer));
             }
@@ -433,7 +434,7 @@ pub fn peer_address(id: SocketId) -> Result<Address, NetError> {
             .sockets
             .get::<tcp::Socket>(handle)
             .remote_endpoint()
-            .map(Address::from_endpoint)
+            .map(address)
             .ok_or(NetError::NotConnected),
         _ => Err(NetError::NotConnected),
     })

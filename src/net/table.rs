@@ -14,6 +14,8 @@ use smoltcp::storage::PacketMetadata;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address};
 
+pub use super::api::{Address, Kind, NetError, SocketId};
+
 /// Linux sockets at once, across all processes.
 pub const MAX_SOCKETS: usize = 32;
 /// smoltcp TCP sockets, and their buffers: listeners, connections and
@@ -36,69 +38,14 @@ const ORPHAN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The first ephemeral port, as Linux's ip_local_port_range starts.
 const EPHEMERAL_FIRST: u16 = 32768;
 
-/// A socket's name in the table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SocketId(pub u16);
-
-/// An IPv4 address and port (struct sockaddr_in's contents).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Address {
-    pub ip: [u8; 4],
-    pub port: u16,
+/// smoltcp's endpoint for an address, and back.
+pub(super) fn endpoint(a: Address) -> IpEndpoint {
+    IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from(a.ip)), a.port)
 }
 
-impl Address {
-    pub(super) fn endpoint(self) -> IpEndpoint {
-        IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::from(self.ip)), self.port)
-    }
-
-    pub(super) fn from_endpoint(e: IpEndpoint) -> Address {
-        let IpAddress::Ipv4(ip) = e.addr;
-        Address { ip: ip.octets(), port: e.port }
-    }
-}
-
-/// What went wrong, in the network's words; the system-call layer turns
-/// each into Linux's errno.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NetError {
-    /// Nothing yet, and the caller will not wait (EAGAIN).
-    WouldBlock,
-    /// No network card (ENETDOWN).
-    NoNetwork,
-    /// Every socket or buffer is in use (ENOBUFS).
-    NoBuffers,
-    /// The port is taken (EADDRINUSE).
-    AddressInUse,
-    /// Not an address of this host (EADDRNOTAVAIL).
-    AddressNotAvailable,
-    /// The call does not fit the socket's state (EINVAL).
-    Invalid,
-    /// Not connected (ENOTCONN).
-    NotConnected,
-    /// Already connected (EISCONN).
-    IsConnected,
-    /// The peer refused (ECONNREFUSED).
-    Refused,
-    /// The peer reset the connection (ECONNRESET).
-    Reset,
-    /// Writing after shutdown or the peer's reset (EPIPE).
-    BrokenPipe,
-    /// The datagram is larger than a buffer (EMSGSIZE).
-    TooLong,
-    /// A datagram with nowhere to go (EDESTADDRREQ).
-    NoDestination,
-    /// The call is not one this kind of socket has (EOPNOTSUPP).
-    NotSupported,
-    /// Ctrl-C for the waiting process.
-    Interrupted,
-}
-
-/// Which kind of socket `socket()` asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Stream,
-    Datagram,
+pub(super) fn address(e: IpEndpoint) -> Address {
+    let IpAddress::Ipv4(ip) = e.addr;
+    Address { ip: ip.octets(), port: e.port }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -22,6 +22,7 @@ use crate::cpu::gdt::{self, TlsDescriptors, TLS_ENTRIES};
 use crate::cpu::paging::{self, PAGE_SIZE};
 use crate::cpu::{self, tss};
 use crate::dev::pit;
+use crate::files::Files;
 use crate::interrupt::TrapFrame;
 use crate::mm::frames::Frame;
 use crate::mm::space::AddressSpace;
@@ -121,6 +122,8 @@ pub struct Process {
     /// The path it was started from (argv[0]), `path_len` bytes.
     path: [u8; PATH_BYTES],
     path_len: usize,
+    /// Its open files: what its file descriptors name (src/files.rs).
+    pub files: Files,
 }
 
 impl Process {
@@ -147,6 +150,7 @@ impl Process {
         fpu: FpuState::INITIAL,
         path: [0; PATH_BYTES],
         path_len: 0,
+        files: Files::console(),
     };
 
     pub fn name(&self) -> &str {

@@ -25,8 +25,10 @@
 
 pub mod abi;
 pub mod elf;
+pub mod fdcall;
 pub mod layout;
 pub mod random;
+pub mod sockcall;
 pub mod stack;
 pub mod syscall;
 pub mod tls;
@@ -41,8 +43,10 @@ pub use self::hw::*;
 #[cfg(target_os = "none")]
 mod hw {
     use super::elf;
+    use super::fdcall::{self, Descriptors};
     use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
     use super::random;
+    use super::sockcall::{self, Sockets};
     use super::stack::{self, StartInfo};
     use super::syscall::{self, Clock, Fault, Outcome, Services};
     use super::umem::UserRange;
@@ -50,12 +54,15 @@ mod hw {
     use crate::cpu::gdt::{self, TlsDescriptors};
     use crate::cpu::paging::{self, PAGE_SIZE};
     use crate::dev::{pit, rtc};
+    use crate::files::{File, Files, Open, MAX_FDS};
     use crate::interrupt::dispatch::Ring3Hooks;
     use crate::interrupt::vectors::exception_name;
     use crate::interrupt::TrapFrame;
     use crate::mm::space::{Access, AddressSpace, Protection};
     use crate::mm::{self, DirectMap};
     use crate::net;
+    use crate::net::api::{Address, Kind, NetError, SocketId};
+    use crate::net::socket;
     use crate::println;
     use crate::sched::{self, policy, policy::Reason, Exit, SpawnError};
     use crate::terminal;
@@ -204,6 +211,9 @@ mod hw {
                 Exit::Interrupted => print_end(pid, name, format_args!("killed by Ctrl-C"), p),
             }
         });
+        // Its sockets close with it, as they do when a Linux process exits.
+        let mut files = sched::with_current(|p| core::mem::replace(&mut p.files, Files::none()));
+        files.take_all().for_each(release);
         // A process reading the console may become the foreground now.
         sched::wakeup(terminal::CONSOLE);
         sched::exit_current(exit)
@@ -404,6 +414,138 @@ mod hw {
                 (0..pages).for_each(|i| paging::invalidate_page(start + i * PAGE_SIZE));
                 Ok(())
             })
+        }
+    }
+
+    /// The socket calls reach the network layer (src/net/socket.rs)
+    /// through the process's table of open files.
+    impl Sockets for KernelServices {
+        fn socket_at(&mut self, fd: u32) -> Result<sockcall::Socket, i32> {
+            fdcall::socket_at(sched::with_current(|p| p.files.get(fd)))
+        }
+
+        fn open_socket(&mut self, kind: Kind, nonblocking: bool) -> Result<u32, i32> {
+            let id = socket::open(kind).map_err(|e| -sockcall::errno(e))?;
+            self.install_socket(id.0, nonblocking)
+        }
+
+        fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, i32> {
+            let open = Open { file: File::Socket(id), nonblocking };
+            sched::with_current(|p| p.files.open(open)).map_err(|_| {
+                socket::release(SocketId(id));
+                -fdcall::EMFILE
+            })
+        }
+
+        fn kind(&mut self, id: u16) -> Kind {
+            socket::kind(SocketId(id)).unwrap_or(Kind::Stream)
+        }
+
+        fn bind(&mut self, id: u16, to: Address) -> Result<(), NetError> {
+            socket::bind(SocketId(id), to)
+        }
+
+        fn listen(&mut self, id: u16, backlog: u32) -> Result<(), NetError> {
+            socket::listen(SocketId(id), backlog)
+        }
+
+        fn accept(&mut self, id: u16, nonblocking: bool) -> Result<(u16, Address), NetError> {
+            socket::accept(SocketId(id), nonblocking).map(|(id, peer)| (id.0, peer))
+        }
+
+        fn connect(&mut self, id: u16, to: Address, nonblocking: bool) -> Result<(), NetError> {
+            socket::connect(SocketId(id), to, nonblocking)
+        }
+
+        fn send(
+            &mut self,
+            id: u16,
+            bytes: &[u8],
+            to: Option<Address>,
+            nonblocking: bool,
+        ) -> Result<usize, NetError> {
+            socket::send(SocketId(id), bytes, to, nonblocking)
+        }
+
+        fn receive(
+            &mut self,
+            id: u16,
+            buffer: &mut [u8],
+            nonblocking: bool,
+        ) -> Result<(usize, Option<Address>), NetError> {
+            socket::receive(SocketId(id), buffer, nonblocking)
+        }
+
+        fn shutdown(&mut self, id: u16, read: bool, write: bool) -> Result<(), NetError> {
+            socket::shutdown(SocketId(id), read, write)
+        }
+
+        fn local_address(&mut self, id: u16) -> Result<Address, NetError> {
+            socket::local_address(SocketId(id))
+        }
+
+        fn peer_address(&mut self, id: u16) -> Result<Address, NetError> {
+            socket::peer_address(SocketId(id))
+        }
+
+        fn set_reuse_address(&mut self, id: u16, on: bool) -> Result<(), NetError> {
+            socket::set_reuse_address(SocketId(id), on)
+        }
+    }
+
+    /// Releases what an open file held: a socket counts its descriptors.
+    fn release(open: Open) {
+        if let File::Socket(id) = open.file {
+            socket::release(SocketId(id));
+        }
+    }
+
+    impl Descriptors for KernelServices {
+        fn file(&mut self, fd: u32) -> Option<Open> {
+            sched::with_current(|p| p.files.get(fd))
+        }
+
+        fn close(&mut self, fd: u32) -> bool {
+            match sched::with_current(|p| p.files.close(fd)) {
+                Some(open) => {
+                    release(open);
+                    true
+                }
+                None => false,
+            }
+        }
+
+        fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, i32> {
+            let open = self.file(fd).ok_or(-syscall::EBADF)?;
+            if from as usize >= MAX_FDS {
+                return Err(-syscall::EINVAL);
+            }
+            let new = sched::with_current(|p| {
+                let free = (from..MAX_FDS as u32).find(|&n| p.files.get(n).is_none())?;
+                p.files.duplicate_to(fd, free).ok().map(|_| free)
+            });
+            let new = new.ok_or(-fdcall::EMFILE)?;
+            if let File::Socket(id) = open.file {
+                socket::add_reference(SocketId(id));
+            }
+            Ok(new)
+        }
+
+        fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, i32> {
+            let open = self.file(old).ok_or(-syscall::EBADF)?;
+            let replaced = sched::with_current(|p| p.files.duplicate_to(old, new))
+                .map_err(|()| -syscall::EBADF)?;
+            if old != new {
+                if let File::Socket(id) = open.file {
+                    socket::add_reference(SocketId(id));
+                }
+                replaced.into_iter().for_each(release);
+            }
+            Ok(new)
+        }
+
+        fn set_nonblocking(&mut self, fd: u32, on: bool) {
+            sched::with_current(|p| p.files.set_nonblocking(fd, on));
         }
     }
 

@@ -54,6 +54,7 @@
 //! plain memory.
 
 use super::abi::{self, CONSOLE_STATUS, NANOS};
+use super::fdcall::{self, Descriptors};
 use super::layout::STACK_SIZE;
 use super::tls::{self, Refused, UserDesc, USER_DESC_BYTES};
 use super::umem::UserRange;
@@ -250,7 +251,12 @@ pub fn reported_status(passed: i32) -> u8 {
 
 /// Runs system call `number` with the arguments in EBX, ECX, EDX, ESI,
 /// EDI, EBP.
-pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outcome {
+pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Descriptors) -> Outcome {
+    // The file-descriptor calls, the sockets, and any fd call on what is
+    // not the console (src/user/fdcall.rs).
+    if let Some(value) = fdcall::route(number, args, kernel) {
+        return Outcome::Return(value);
+    }
     let [a, b, c, d, e, _] = args;
     let value = match number {
         // LAB 6 BEGIN: exit and exit_group end the process
@@ -811,7 +817,10 @@ fn clock_gettime(clock: u32, out: u32, wide: bool, kernel: &mut impl Services) -
 
 #[cfg(test)]
 mod tests {
+    use super::super::sockcall::{self, Sockets};
     use super::*;
+    use crate::files::{File, Files, Open};
+    use crate::net::api::{Address, Kind, NetError};
     use std::vec;
     use std::vec::Vec;
 
@@ -834,6 +843,9 @@ mod tests {
         tls: TlsDescriptors,
         /// (start, pages, protection) of every protect call that succeeded.
         protected: Vec<(u32, u32, Protection)>,
+        files: Files,
+        /// Every bind the fake network saw.
+        bound: Vec<(u16, Address)>,
     }
 
     fn call(k: &mut Fake, number: u32, a: u32, b: u32, c: u32) -> Outcome {
@@ -857,6 +869,8 @@ mod tests {
                 unknown: Vec::new(),
                 tls: [0; 3],
                 protected: Vec::new(),
+                files: Files::console(),
+                bound: Vec::new(),
             }
         }
 
@@ -944,6 +958,204 @@ mod tests {
             self.protected.push((start, pages, protection));
             Ok(())
         }
+    }
+
+    /// The fake's network: every socket answers as a connected peer at
+    /// 10.0.2.2:9 would; accept hands out socket 5 from 10.0.2.2:40000.
+    impl Sockets for Fake {
+        fn socket_at(&mut self, fd: u32) -> Result<sockcall::Socket, i32> {
+            fdcall::socket_at(self.files.get(fd))
+        }
+        fn open_socket(&mut self, _kind: Kind, nonblocking: bool) -> Result<u32, i32> {
+            self.install_socket(4, nonblocking)
+        }
+        fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, i32> {
+            self.files.open(Open { file: File::Socket(id), nonblocking }).map_err(|_| -24)
+        }
+        fn kind(&mut self, _id: u16) -> Kind {
+            Kind::Datagram
+        }
+        fn bind(&mut self, id: u16, to: Address) -> Result<(), NetError> {
+            self.bound.push((id, to));
+            if to.port == 80 {
+                Err(NetError::AddressInUse)
+            } else {
+                Ok(())
+            }
+        }
+        fn listen(&mut self, _id: u16, _backlog: u32) -> Result<(), NetError> {
+            Err(NetError::NotSupported)
+        }
+        fn accept(&mut self, _id: u16, nonblocking: bool) -> Result<(u16, Address), NetError> {
+            if nonblocking {
+                return Err(NetError::WouldBlock);
+            }
+            Ok((5, Address { ip: [10, 0, 2, 2], port: 40000 }))
+        }
+        fn connect(&mut self, _id: u16, _to: Address, _nb: bool) -> Result<(), NetError> {
+            Err(NetError::Refused)
+        }
+        fn send(
+            &mut self,
+            _id: u16,
+            bytes: &[u8],
+            _to: Option<Address>,
+            _nb: bool,
+        ) -> Result<usize, NetError> {
+            self.console.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn receive(
+            &mut self,
+            _id: u16,
+            buffer: &mut [u8],
+            _nb: bool,
+        ) -> Result<(usize, Option<Address>), NetError> {
+            let n = buffer.len().min(4);
+            buffer[..n].copy_from_slice(&b"pong"[..n]);
+            Ok((n, Some(Address { ip: [10, 0, 2, 2], port: 9 })))
+        }
+        fn shutdown(&mut self, _id: u16, _read: bool, _write: bool) -> Result<(), NetError> {
+            Ok(())
+        }
+        fn local_address(&mut self, _id: u16) -> Result<Address, NetError> {
+            Ok(Address { ip: [10, 0, 2, 15], port: 5555 })
+        }
+        fn peer_address(&mut self, _id: u16) -> Result<Address, NetError> {
+            Err(NetError::NotConnected)
+        }
+        fn set_reuse_address(&mut self, _id: u16, _on: bool) -> Result<(), NetError> {
+            Ok(())
+        }
+    }
+
+    impl Descriptors for Fake {
+        fn file(&mut self, fd: u32) -> Option<Open> {
+            self.files.get(fd)
+        }
+        fn close(&mut self, fd: u32) -> bool {
+            self.files.close(fd).is_some()
+        }
+        fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, i32> {
+            let free = (from..32).find(|&n| self.files.get(n).is_none()).ok_or(-24)?;
+            self.files.duplicate_to(fd, free).map(|_| free).map_err(|()| -EBADF)
+        }
+        fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, i32> {
+            self.files.duplicate_to(old, new).map(|_| new).map_err(|()| -EBADF)
+        }
+        fn set_nonblocking(&mut self, fd: u32, on: bool) {
+            self.files.set_nonblocking(fd, on);
+        }
+    }
+
+    fn sockaddr(ip: [u8; 4], port: u16) -> [u8; 16] {
+        sockcall::encode_sockaddr(Address { ip, port })
+    }
+
+    #[test]
+    fn socketcall_reads_its_arguments_from_user_memory() {
+        let mut k = Fake::new();
+        // socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0): args at BASE.
+        let args = [2u32, 2 | sockcall::SOCK_NONBLOCK, 0];
+        poke(&mut k, BASE, &args.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<_>>());
+        assert_eq!(
+            call(&mut k, fdcall::SYS_SOCKETCALL, sockcall::SYS_SOCKET, BASE, 0),
+            Outcome::Return(3)
+        );
+        assert!(k.files.get(3).unwrap().nonblocking);
+        // bind(3, &addr, 16): 0.0.0.0:5555 in network order.
+        poke(&mut k, BASE + 64, &sockaddr([0; 4], 5555));
+        poke(
+            &mut k,
+            BASE,
+            &[3u32, BASE + 64, 16].iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            call(&mut k, fdcall::SYS_SOCKETCALL, sockcall::SYS_BIND, BASE, 0),
+            Outcome::Return(0)
+        );
+        assert_eq!(k.bound, [(4, Address { ip: [0; 4], port: 5555 })]);
+        // The direct call (361) takes the same arguments in registers.
+        assert_eq!(call(&mut k, 361, 3, BASE + 64, 16), Outcome::Return(0));
+        // Arguments on a page the program does not have.
+        assert_eq!(
+            call(&mut k, fdcall::SYS_SOCKETCALL, sockcall::SYS_BIND, 0x1000, 0),
+            Outcome::Return(-EFAULT)
+        );
+        assert_eq!(call(&mut k, fdcall::SYS_SOCKETCALL, 99, BASE, 0), Outcome::Return(-EINVAL));
+    }
+
+    #[test]
+    fn socket_calls_check_their_arguments_as_linux_does() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, 10, 1, 0), Outcome::Return(-sockcall::EAFNOSUPPORT));
+        assert_eq!(call(&mut k, 359, 2, 3, 0), Outcome::Return(-sockcall::ESOCKTNOSUPPORT));
+        assert_eq!(call(&mut k, 359, 2, 1, 17), Outcome::Return(-sockcall::EPROTONOSUPPORT));
+        assert_eq!(call(&mut k, 359, 2, 2, 0), Outcome::Return(3));
+        let mut unix = sockaddr([0; 4], 7);
+        unix[0] = 1; // AF_UNIX
+        poke(&mut k, BASE, &unix);
+        assert_eq!(call(&mut k, 361, 3, BASE, 16), Outcome::Return(-sockcall::EAFNOSUPPORT));
+        assert_eq!(call(&mut k, 361, 3, BASE, 8), Outcome::Return(-EINVAL));
+        poke(&mut k, BASE, &sockaddr([0; 4], 80));
+        assert_eq!(call(&mut k, 361, 3, BASE, 16), Outcome::Return(-sockcall::EADDRINUSE));
+        // Not a socket, and not open.
+        assert_eq!(call(&mut k, 361, 1, BASE, 16), Outcome::Return(-sockcall::ENOTSOCK));
+        assert_eq!(call(&mut k, 361, 9, BASE, 16), Outcome::Return(-EBADF));
+    }
+
+    #[test]
+    fn accept_and_recvfrom_write_the_address_back_value_result() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, 2, 1, 0), Outcome::Return(3));
+        // accept4(3, &addr, &len = 16, 0)
+        poke(&mut k, BASE + 32, &16u32.to_le_bytes());
+        assert_eq!(call6(&mut k, 364, [3, BASE, BASE + 32, 0, 0, 0]), Outcome::Return(4));
+        assert_eq!(k.memory[..16], sockaddr([10, 0, 2, 2], 40000));
+        assert_eq!(k.word(BASE + 32), 16);
+        // A short buffer gets what fits; the length says the whole.
+        k.memory[..16].fill(0xAA);
+        poke(&mut k, BASE + 32, &4u32.to_le_bytes());
+        assert_eq!(call6(&mut k, 364, [3, BASE, BASE + 32, 0, 0, 0]), Outcome::Return(5));
+        assert_eq!(k.memory[..5], [2, 0, 0x9C, 0x40, 0xAA]);
+        assert_eq!(k.word(BASE + 32), 16);
+        // recvfrom(4, buf, 100, 0, &from, &len)
+        poke(&mut k, BASE + 32, &16u32.to_le_bytes());
+        assert_eq!(
+            call6(&mut k, 371, [4, BASE + 100, 100, 0, BASE, BASE + 32]),
+            Outcome::Return(4)
+        );
+        assert_eq!(&k.memory[100..104], b"pong");
+        assert_eq!(k.memory[..16], sockaddr([10, 0, 2, 2], 9));
+        // read() on a socket is recv().
+        assert_eq!(call(&mut k, SYS_READ, 4, BASE + 200, 2), Outcome::Return(2));
+        assert_eq!(&k.memory[200..202], b"po");
+    }
+
+    #[test]
+    fn close_dup2_and_fcntl_work_on_the_table() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, fdcall::SYS_CLOSE, 1, 0, 0), Outcome::Return(0));
+        assert_eq!(call(&mut k, fdcall::SYS_CLOSE, 1, 0, 0), Outcome::Return(-EBADF));
+        k.memory[..2].copy_from_slice(b"hi");
+        assert_eq!(call(&mut k, SYS_WRITE, 1, BASE, 2), Outcome::Return(-EBADF));
+        assert_eq!(call(&mut k, fdcall::SYS_DUP2, 2, 1, 0), Outcome::Return(1));
+        assert_eq!(call(&mut k, SYS_WRITE, 1, BASE, 2), Outcome::Return(2));
+        assert_eq!(call(&mut k, fdcall::SYS_DUP, 0, 0, 0), Outcome::Return(3));
+        assert_eq!(call(&mut k, fdcall::SYS_FCNTL64, 3, fdcall::F_GETFL, 0), Outcome::Return(2));
+        let nonblock = fdcall::O_NONBLOCK;
+        assert_eq!(
+            call(&mut k, fdcall::SYS_FCNTL64, 3, fdcall::F_SETFL, nonblock),
+            Outcome::Return(0)
+        );
+        assert_eq!(
+            call(&mut k, fdcall::SYS_FCNTL64, 3, fdcall::F_GETFL, 0),
+            Outcome::Return((2 | nonblock) as i32)
+        );
+        assert_eq!(call(&mut k, fdcall::SYS_FCNTL, 9, fdcall::F_GETFL, 0), Outcome::Return(-EBADF));
+        // A non-blocking accept with nothing there is EAGAIN.
+        assert_eq!(call(&mut k, 359, 2, 1 | sockcall::SOCK_NONBLOCK, 0), Outcome::Return(4));
+        assert_eq!(call6(&mut k, 364, [4, 0, 0, 0, 0, 0]), Outcome::Return(-sockcall::EAGAIN));
     }
 
     /// Puts `bytes` at `address` in the fake program's memory.

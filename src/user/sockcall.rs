@@ -1,0 +1,496 @@
+//! The socket system calls, as Linux i386 has them, in both forms:
+//!
+//! - `socketcall` (102): EBX names the call (SYS_SOCKET 1 ... SYS_ACCEPT4
+//!   18), ECX points to its arguments, an array of u32 in the program's
+//!   memory. Debian's static glibc (2.36, built for Linux 3.2) makes
+//!   *every* socket call this way, send and recv included.
+//! - the direct calls 359-373 (Linux 4.3 and later), which a glibc built
+//!   for newer kernels uses: the same arguments, in registers. There is
+//!   no i386 accept, send or recv: glibc makes them accept4, sendto and
+//!   recvfrom.
+//!
+//! Both arrive at `call`, which decodes the user's structures (struct
+//! sockaddr_in, the flags in `type`, MSG_*), asks the network layer
+//! through `Sockets`, and writes the answers back (an address and its
+//! length, value-result, as Linux does). Pure: the kernel implements
+//! `Sockets` with the file-descriptor table and src/net/, the host tests
+//! with plain memory.
+
+use super::syscall::{Fault, Services, EFAULT, EINVAL};
+use super::umem::UserRange;
+use crate::net::api::{Address as SocketAddress, Kind as SocketKind, NetError};
+
+/// socketcall's call numbers (linux/net.h).
+pub const SYS_SOCKET: u32 = 1;
+pub const SYS_BIND: u32 = 2;
+pub const SYS_CONNECT: u32 = 3;
+pub const SYS_LISTEN: u32 = 4;
+pub const SYS_ACCEPT: u32 = 5;
+pub const SYS_GETSOCKNAME: u32 = 6;
+pub const SYS_GETPEERNAME: u32 = 7;
+pub const SYS_SOCKETPAIR: u32 = 8;
+pub const SYS_SEND: u32 = 9;
+pub const SYS_RECV: u32 = 10;
+pub const SYS_SENDTO: u32 = 11;
+pub const SYS_RECVFROM: u32 = 12;
+pub const SYS_SHUTDOWN: u32 = 13;
+pub const SYS_SETSOCKOPT: u32 = 14;
+pub const SYS_GETSOCKOPT: u32 = 15;
+pub const SYS_SENDMSG: u32 = 16;
+pub const SYS_RECVMSG: u32 = 17;
+pub const SYS_ACCEPT4: u32 = 18;
+pub const SYS_RECVMMSG: u32 = 19;
+pub const SYS_SENDMMSG: u32 = 20;
+
+/// How many u32 arguments each socketcall takes (Linux net/socket.c
+/// `nargs`), by call number.
+pub const NARGS: [u8; 21] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4];
+
+/// The direct system calls (arch/x86/entry/syscalls/syscall_32.tbl) and
+/// the socketcall each one is.
+pub const DIRECT: [(u32, u32); 15] = [
+    (359, SYS_SOCKET),
+    (360, SYS_SOCKETPAIR),
+    (361, SYS_BIND),
+    (362, SYS_CONNECT),
+    (363, SYS_LISTEN),
+    (364, SYS_ACCEPT4),
+    (365, SYS_GETSOCKOPT),
+    (366, SYS_SETSOCKOPT),
+    (367, SYS_GETSOCKNAME),
+    (368, SYS_GETPEERNAME),
+    (369, SYS_SENDTO),
+    (370, SYS_SENDMSG),
+    (371, SYS_RECVFROM),
+    (372, SYS_RECVMSG),
+    (373, SYS_SHUTDOWN),
+];
+
+/// The socketcall a direct call number is, if it is one.
+pub fn direct_call(number: u32) -> Option<u32> {
+    DIRECT.iter().find(|(n, _)| *n == number).map(|(_, call)| *call)
+}
+
+/// Address families, socket types and flags (linux/socket.h, net.h).
+pub const AF_UNIX: u32 = 1;
+pub const AF_INET: u32 = 2;
+pub const SOCK_STREAM: u32 = 1;
+pub const SOCK_DGRAM: u32 = 2;
+/// In socket()'s type and accept4()'s flags: the new fd's flags.
+pub const SOCK_NONBLOCK: u32 = 0o4000;
+pub const SOCK_CLOEXEC: u32 = 0o2000000;
+pub const IPPROTO_TCP: u32 = 6;
+pub const IPPROTO_UDP: u32 = 17;
+pub const SOL_SOCKET: u32 = 1;
+pub const SO_REUSEADDR: u32 = 2;
+pub const SO_TYPE: u32 = 3;
+pub const SO_ERROR: u32 = 4;
+pub const SO_KEEPALIVE: u32 = 9;
+pub const SO_REUSEPORT: u32 = 15;
+pub const SO_RCVBUF: u32 = 8;
+pub const SO_SNDBUF: u32 = 7;
+/// send/recv flags.
+pub const MSG_PEEK: u32 = 0x2;
+pub const MSG_DONTWAIT: u32 = 0x40;
+pub const MSG_NOSIGNAL: u32 = 0x4000;
+/// shutdown's `how`.
+pub const SHUT_RD: u32 = 0;
+pub const SHUT_WR: u32 = 1;
+pub const SHUT_RDWR: u32 = 2;
+
+/// Linux errnos the socket calls answer with.
+pub const EAGAIN: i32 = 11;
+pub const ENOTSOCK: i32 = 88;
+pub const EDESTADDRREQ: i32 = 89;
+pub const EMSGSIZE: i32 = 90;
+pub const EPROTONOSUPPORT: i32 = 93;
+pub const ESOCKTNOSUPPORT: i32 = 94;
+pub const EOPNOTSUPP: i32 = 95;
+pub const EAFNOSUPPORT: i32 = 97;
+pub const EADDRINUSE: i32 = 98;
+pub const EADDRNOTAVAIL: i32 = 99;
+pub const ENETDOWN: i32 = 100;
+pub const ECONNRESET: i32 = 104;
+pub const ENOBUFS: i32 = 105;
+pub const EISCONN: i32 = 106;
+pub const ENOTCONN: i32 = 107;
+pub const ECONNREFUSED: i32 = 111;
+pub const EPIPE: i32 = 32;
+pub const ENOPROTOOPT: i32 = 92;
+pub const EINTR: i32 = 4;
+
+/// struct sockaddr_in: family (2 bytes, host order), port (2, network
+/// order), address (4, network order), 8 bytes of zero padding.
+pub const SOCKADDR_IN_BYTES: u32 = 16;
+
+/// Decodes a struct sockaddr_in of `len` bytes. Linux checks the length
+/// first (EINVAL when shorter than sockaddr_in), then the family.
+pub fn decode_sockaddr(bytes: &[u8]) -> Result<SocketAddress, i32> {
+    if bytes.len() < SOCKADDR_IN_BYTES as usize {
+        return Err(-EINVAL);
+    }
+    let family = u16::from_le_bytes([bytes[0], bytes[1]]);
+    if u32::from(family) != AF_INET {
+        return Err(-EAFNOSUPPORT);
+    }
+    Ok(SocketAddress {
+        port: u16::from_be_bytes([bytes[2], bytes[3]]),
+        ip: [bytes[4], bytes[5], bytes[6], bytes[7]],
+    })
+}
+
+/// Encodes `address` as a struct sockaddr_in.
+pub fn encode_sockaddr(address: SocketAddress) -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    bytes[..2].copy_from_slice(&(AF_INET as u16).to_le_bytes());
+    bytes[2..4].copy_from_slice(&address.port.to_be_bytes());
+    bytes[4..8].copy_from_slice(&address.ip);
+    bytes
+}
+
+/// Linux's errno for what went wrong in the network layer.
+pub fn errno(e: NetError) -> i32 {
+    match e {
+        NetError::WouldBlock => EAGAIN,
+        NetError::NoNetwork => ENETDOWN,
+        NetError::NoBuffers => ENOBUFS,
+        NetError::AddressInUse => EADDRINUSE,
+        NetError::AddressNotAvailable => EADDRNOTAVAIL,
+        NetError::Invalid => EINVAL,
+        NetError::NotConnected => ENOTCONN,
+        NetError::IsConnected => EISCONN,
+        NetError::Refused => ECONNREFUSED,
+        NetError::Reset => ECONNRESET,
+        NetError::BrokenPipe => EPIPE,
+        NetError::TooLong => EMSGSIZE,
+        NetError::NoDestination => EDESTADDRREQ,
+        NetError::NotSupported => EOPNOTSUPP,
+        NetError::Interrupted => EINTR,
+    }
+}
+
+/// A socket as the table of open files names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Socket {
+    pub id: u16,
+    /// O_NONBLOCK on the open file.
+    pub nonblocking: bool,
+}
+
+/// What the socket calls need from the kernel: the open-file table (fd
+/// to socket, a new fd for a new socket) and the network layer.
+pub trait Sockets: Services {
+    /// The socket behind `fd`: Err(-EBADF) if no file is open there,
+    /// Err(-ENOTSOCK) if it is not a socket.
+    fn socket_at(&mut self, fd: u32) -> Result<Socket, i32>;
+    /// A new socket of `kind` at the lowest free fd; the fd.
+    fn open_socket(&mut self, kind: SocketKind, nonblocking: bool) -> Result<u32, i32>;
+    /// Puts `id` (a new connection from accept) at the lowest free fd;
+    /// Err(-EMFILE) when none is free (the connection is then closed).
+    fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, i32>;
+    fn kind(&mut self, id: u16) -> SocketKind;
+    fn bind(&mut self, id: u16, to: SocketAddress) -> Result<(), NetError>;
+    fn listen(&mut self, id: u16, backlog: u32) -> Result<(), NetError>;
+    fn accept(&mut self, id: u16, nonblocking: bool) -> Result<(u16, SocketAddress), NetError>;
+    fn connect(&mut self, id: u16, to: SocketAddress, nonblocking: bool) -> Result<(), NetError>;
+    fn send(
+        &mut self,
+        id: u16,
+        bytes: &[u8],
+        to: Option<SocketAddress>,
+        nonblocking: bool,
+    ) -> Result<usize, NetError>;
+    fn receive(
+        &mut self,
+        id: u16,
+        buffer: &mut [u8],
+        nonblocking: bool,
+    ) -> Result<(usize, Option<SocketAddress>), NetError>;
+    fn shutdown(&mut self, id: u16, read: bool, write: bool) -> Result<(), NetError>;
+    fn local_address(&mut self, id: u16) -> Result<SocketAddress, NetError>;
+    fn peer_address(&mut self, id: u16) -> Result<SocketAddress, NetError>;
+    fn set_reuse_address(&mut self, id: u16, on: bool) -> Result<(), NetError>;
+}
+
+/// Bytes moved through the kernel per step of a send or receive: one
+/// full Ethernet payload, so a datagram goes in one piece.
+pub const BOUNCE: usize = 1472 * 2;
+
+/// socketcall(call, args): reads the arguments, then `call`.
+pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> i32 {
+    let Some(&count) = NARGS.get(call as usize).filter(|_| call >= 1) else { return -EINVAL };
+    let mut raw = [0u8; 24];
+    let bytes = &mut raw[..usize::from(count) * 4];
+    let Some(user) = UserRange::new(args, bytes.len() as u32) else { return -EFAULT };
+    if k.copy_from_user(user, bytes).is_err() {
+        return -EFAULT;
+    }
+    let mut a = [0u32; 6];
+    for (i, word) in raw.chunks_exact(4).enumerate() {
+        a[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+    }
+    call_with(call, a, k)
+}
+
+/// A socket call with its arguments in hand.
+pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> i32 {
+    let result = match call {
+        SYS_SOCKET => socket(a[0], a[1], a[2], k),
+        SYS_BIND => bind(a[0], a[1], a[2], k),
+        SYS_CONNECT => connect(a[0], a[1], a[2], k),
+        SYS_LISTEN => listen(a[0], a[1], k),
+        SYS_ACCEPT => accept(a[0], a[1], a[2], 0, k),
+        SYS_ACCEPT4 => accept(a[0], a[1], a[2], a[3], k),
+        SYS_GETSOCKNAME => name(a[0], a[1], a[2], false, k),
+        SYS_GETPEERNAME => name(a[0], a[1], a[2], true, k),
+        SYS_SEND => send(a[0], a[1], a[2], a[3], 0, 0, k),
+        SYS_SENDTO => send(a[0], a[1], a[2], a[3], a[4], a[5], k),
+        SYS_RECV => receive(a[0], a[1], a[2], a[3], 0, 0, k),
+        SYS_RECVFROM => receive(a[0], a[1], a[2], a[3], a[4], a[5], k),
+        SYS_SHUTDOWN => shutdown(a[0], a[1], k),
+        SYS_SETSOCKOPT => setsockopt(a[0], a[1], a[2], a[3], a[4], k),
+        SYS_GETSOCKOPT => getsockopt(a[0], a[1], a[2], a[3], a[4], k),
+        // socketpair needs AF_UNIX, sendmsg/recvmsg and the mmsg calls
+        // are not here (yet): the program is told so.
+        SYS_SOCKETPAIR => Err(-EOPNOTSUPP),
+        _ => Err(-EINVAL),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn net<T>(r: Result<T, NetError>) -> Result<T, i32> {
+    r.map_err(|e| -errno(e))
+}
+
+/// Reads a sockaddr of `len` bytes at `at`.
+fn read_sockaddr(at: u32, len: u32, k: &mut impl Services) -> Result<SocketAddress, i32> {
+    // Linux: a length beyond sockaddr_storage (128) or negative is EINVAL.
+    if len > 128 {
+        return Err(-EINVAL);
+    }
+    let mut bytes = [0u8; 16];
+    let n = len.min(SOCKADDR_IN_BYTES) as usize;
+    let user = UserRange::new(at, n as u32).ok_or(-EFAULT)?;
+    k.copy_from_user(user, &mut bytes[..n]).map_err(|Fault| -EFAULT)?;
+    decode_sockaddr(&bytes[..n.max(len.min(16) as usize)])
+}
+
+/// Writes `address` for a caller that passed `at` and `len_at` (a
+/// value-result length): as much as its buffer holds, and the full
+/// length in *len_at, as Linux does. Nothing when `at` is NULL.
+fn write_sockaddr(
+    address: SocketAddress,
+    at: u32,
+    len_at: u32,
+    k: &mut impl Services,
+) -> Result<(), i32> {
+    if at == 0 {
+        return Ok(());
+    }
+    let mut len_bytes = [0u8; 4];
+    let len_user = UserRange::new(len_at, 4).ok_or(-EFAULT)?;
+    k.copy_from_user(len_user, &mut len_bytes).map_err(|Fault| -EFAULT)?;
+    let room = i32::from_le_bytes(len_bytes);
+    if room < 0 {
+        return Err(-EINVAL);
+    }
+    let bytes = encode_sockaddr(address);
+    let n = (room as u32).min(SOCKADDR_IN_BYTES);
+    let user = UserRange::new(at, n).ok_or(-EFAULT)?;
+    k.copy_to_user(&bytes[..n as usize], user).map_err(|Fault| -EFAULT)?;
+    k.copy_to_user(&SOCKADDR_IN_BYTES.to_le_bytes(), len_user).map_err(|Fault| -EFAULT)
+}
+
+fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    if domain != AF_INET {
+        return Err(-EAFNOSUPPORT);
+    }
+    let flags = kind & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    let kind = match (kind & !flags, protocol) {
+        (SOCK_STREAM, 0 | IPPROTO_TCP) => SocketKind::Stream,
+        (SOCK_DGRAM, 0 | IPPROTO_UDP) => SocketKind::Datagram,
+        (SOCK_STREAM | SOCK_DGRAM, _) => return Err(-EPROTONOSUPPORT),
+        _ => return Err(-ESOCKTNOSUPPORT),
+    };
+    k.open_socket(kind, flags & SOCK_NONBLOCK != 0).map(|fd| fd as i32)
+}
+
+fn bind(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let address = read_sockaddr(at, len, k)?;
+    net(k.bind(s.id, address)).map(|()| 0)
+}
+
+fn listen(fd: u32, backlog: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    net(k.listen(s.id, backlog)).map(|()| 0)
+}
+
+fn connect(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let address = read_sockaddr(at, len, k)?;
+    net(k.connect(s.id, address, s.nonblocking)).map(|()| 0)
+}
+
+fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(-EINVAL);
+    }
+    let s = k.socket_at(fd)?;
+    let (id, peer) = net(k.accept(s.id, s.nonblocking))?;
+    let new = k.install_socket(id, flags & SOCK_NONBLOCK != 0)?;
+    write_sockaddr(peer, at, len_at, k)?;
+    Ok(new as i32)
+}
+
+fn name(fd: u32, at: u32, len_at: u32, peer: bool, k: &mut impl Sockets) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let address = net(if peer { k.peer_address(s.id) } else { k.local_address(s.id) })?;
+    if at == 0 {
+        return Err(-EFAULT);
+    }
+    write_sockaddr(address, at, len_at, k).map(|()| 0)
+}
+
+fn send(
+    fd: u32,
+    buf: u32,
+    len: u32,
+    flags: u32,
+    to: u32,
+    to_len: u32,
+    k: &mut impl Sockets,
+) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let to = if to == 0 { None } else { Some(read_sockaddr(to, to_len, k)?) };
+    let user = UserRange::new(buf, len).ok_or(-EFAULT)?;
+    let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
+    let datagram = k.kind(s.id) == SocketKind::Datagram;
+    let mut bytes = [0u8; BOUNCE];
+    if datagram {
+        // One datagram, one piece.
+        if len as usize > bytes.len() {
+            return Err(-EMSGSIZE);
+        }
+        let piece = &mut bytes[..len as usize];
+        k.copy_from_user(user, piece).map_err(|Fault| -EFAULT)?;
+        return net(k.send(s.id, piece, to, nonblocking)).map(|n| n as i32);
+    }
+    let mut done = 0u32;
+    while done < len || len == 0 {
+        let n = (len - done).min(bytes.len() as u32);
+        let part = user.part(done, n).expect("inside the checked range");
+        if k.copy_from_user(part, &mut bytes[..n as usize]).is_err() {
+            return if done > 0 { Ok(done as i32) } else { Err(-EFAULT) };
+        }
+        match k.send(s.id, &bytes[..n as usize], to, nonblocking || done > 0) {
+            Ok(sent) => done += sent as u32,
+            // What was sent is the answer; the error comes next time.
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(-errno(e)),
+        }
+        if len == 0 {
+            break;
+        }
+    }
+    Ok(done as i32)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn receive(
+    fd: u32,
+    buf: u32,
+    len: u32,
+    flags: u32,
+    from: u32,
+    from_len: u32,
+    k: &mut impl Sockets,
+) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let user = UserRange::new(buf, len).ok_or(-EFAULT)?;
+    let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
+    let mut bytes = [0u8; BOUNCE];
+    let want = (len as usize).min(bytes.len());
+    // Check the buffer first, so that a bad one consumes nothing.
+    let probe = user.part(0, want as u32).expect("inside");
+    k.copy_to_user(&bytes[..want], probe).map_err(|Fault| -EFAULT)?;
+    let (n, sender) = net(k.receive(s.id, &mut bytes[..want], nonblocking))?;
+    let filled = user.part(0, n as u32).expect("no more than asked");
+    k.copy_to_user(&bytes[..n], filled).map_err(|Fault| -EFAULT)?;
+    if let Some(sender) = sender {
+        write_sockaddr(sender, from, from_len, k)?;
+    }
+    Ok(n as i32)
+}
+
+fn shutdown(fd: u32, how: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    let (read, write) = match how {
+        SHUT_RD => (true, false),
+        SHUT_WR => (false, true),
+        SHUT_RDWR => (true, true),
+        _ => return Err(-EINVAL),
+    };
+    net(k.shutdown(s.id, read, write)).map(|()| 0)
+}
+
+fn read_int(at: u32, len: u32, k: &mut impl Services) -> Result<u32, i32> {
+    if len < 4 {
+        return Err(-EINVAL);
+    }
+    let mut bytes = [0u8; 4];
+    let user = UserRange::new(at, 4).ok_or(-EFAULT)?;
+    k.copy_from_user(user, &mut bytes).map_err(|Fault| -EFAULT)?;
+    Ok(u32::from_le_bytes(bytes))
+}
+
+fn setsockopt(
+    fd: u32,
+    level: u32,
+    option: u32,
+    at: u32,
+    len: u32,
+    k: &mut impl Sockets,
+) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    if level != SOL_SOCKET {
+        return Err(-ENOPROTOOPT);
+    }
+    let value = read_int(at, len, k)?;
+    match option {
+        SO_REUSEADDR => net(k.set_reuse_address(s.id, value != 0)).map(|()| 0),
+        // Accepted and not acted on: the buffers are the pools' sizes,
+        // keep-alive is never sent.
+        SO_KEEPALIVE | SO_RCVBUF | SO_SNDBUF => Ok(0),
+        _ => Err(-ENOPROTOOPT),
+    }
+}
+
+fn getsockopt(
+    fd: u32,
+    level: u32,
+    option: u32,
+    at: u32,
+    len_at: u32,
+    k: &mut impl Sockets,
+) -> Result<i32, i32> {
+    let s = k.socket_at(fd)?;
+    if level != SOL_SOCKET {
+        return Err(-ENOPROTOOPT);
+    }
+    let value = match option {
+        SO_TYPE => match k.kind(s.id) {
+            SocketKind::Stream => SOCK_STREAM,
+            SocketKind::Datagram => SOCK_DGRAM,
+        },
+        SO_ERROR => 0,
+        _ => return Err(-ENOPROTOOPT),
+    };
+    let len = read_int(len_at, 4, k)?;
+    let n = len.min(4);
+    let user = UserRange::new(at, n).ok_or(-EFAULT)?;
+    k.copy_to_user(&value.to_le_bytes()[..n as usize], user).map_err(|Fault| -EFAULT)?;
+    let len_user = UserRange::new(len_at, 4).ok_or(-EFAULT)?;
+    k.copy_to_user(&n.to_le_bytes(), len_user).map_err(|Fault| -EFAULT)?;
+    Ok(0)
+}
