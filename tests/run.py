@@ -28,6 +28,11 @@ Stages (all by default; name some to run only those):
             and sleeps) in a pty, against the host's run; no unknown
             system call; TLS slots per process (tls, tlspeek),
             FPU/SSE registers per process (fpu) (tests/linux_stage.py)
+  net       the e1000 and the sockets, with real clients: curl fetches
+            build/httpd's page 50 times and 3 at once, 1,000 UDP datagrams
+            echo byte for byte, a reader blocked in recvfrom is woken by
+            the interrupt, netclient fetches from the host; the programs
+            run on this host first, as the oracle (tests/net_stage.py)
   iso       build/os.iso booted in QEMU through GRUB, the glibc programs
             among its entries (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
@@ -62,6 +67,7 @@ from bench_stage import stage_bench
 from gdb_stage import stage_gdb
 from labs_stage import stage_labs
 from linux_stage import stage_linux
+from net_stage import stage_net
 from process_stage import stage_processes
 from serial_stage import stage_serial
 from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
@@ -212,7 +218,7 @@ def stage_badinput(r):
 
 STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
           "faults": stage_faults, "user": stage_user, "processes": stage_processes,
-          "serial": stage_serial, "linux": stage_linux, "iso": stage_iso, "bochs": stage_bochs,
+          "serial": stage_serial, "linux": stage_linux, "net": stage_net, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb, "labs": stage_labs}
 
 
