@@ -76,6 +76,22 @@ INITRD    ?=
 ifneq ($(INITRD),)
 INITRD_OPT := -initrd "$(INITRD)"
 endif
+# NET=1: the e1000 on QEMU's user network with two ports of this host
+# forwarded to the guest (10.0.2.15): TCP HTTP_PORT to its 8080
+# (build/httpd) and UDP UDP_PORT to its 5555 (build/udpecho), on
+# 127.0.0.1 only. Without NET, QEMU still gives the guest its default
+# e1000 on a user network, with nothing forwarded. restrict=off: with
+# restrict=on, slirp drops every UDP datagram the guest sends, the echo's
+# answers among them (README: The network card).
+NET       ?=
+HTTP_PORT ?= 8080
+UDP_PORT  ?= 5555
+ifneq ($(NET),)
+NET_OPT   := -nic user,model=e1000,restrict=off,hostfwd=tcp:127.0.0.1:$(HTTP_PORT)-:8080,hostfwd=udp:127.0.0.1:$(UDP_PORT)-:5555
+NET_SAY   := @echo "Network: http://127.0.0.1:$(HTTP_PORT)/ reaches the guest's TCP 8080, UDP 127.0.0.1:$(UDP_PORT) its 5555."
+else
+NET_SAY   := @true
+endif
 
 .PHONY: all kernel kernel-debug bad-profile iso run run-serial run-iso bochs debug gdb test unit lint bench bench-icount bench-repeat clean help \
         grade handout grade-class \
@@ -107,6 +123,7 @@ help:
 	@echo "                build/udpecho and build/netclient (gcc -m32 -static),"
 	@echo "                and the test programs build/user/* (tests/user/*.c, gcc -m32 -nostdlib)"
 	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
+	@echo "make run NET=1 INITRD=\"build/httpd TOKEN\"   a web server on the kernel: curl http://127.0.0.1:8080/"
 	@echo "make net-host-check   the network programs build/httpd, build/udpecho, build/netclient on this"
 	@echo "                host, against curl and Python (tests/net_host_check.py): the kernel's oracle"
 	@echo "make test       every test: host unit tests, in-kernel tests, end-to-end"
@@ -223,7 +240,8 @@ iso: kernel build/hello.bin build/user/count build/user/spew $(LIBC_PROGRAMS) se
 
 run: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU: keyboard in the QEMU screen, COM1 -> com1.out. Quit: $(QUIT_KEYS)."
-	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -kernel $(KERNEL) -append "$(strip $(ARGS) $(QUIT_HINT))" $(INITRD_OPT)
+	$(NET_SAY)
+	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) $(NET_OPT) -kernel $(KERNEL) -append "$(strip $(ARGS) $(QUIT_HINT))" $(INITRD_OPT)
 
 # xv6's qemu-nox: no screen at all; this terminal is COM1, in both
 # directions (IRQ 4), and com1.out still gets a copy of the output through
@@ -234,8 +252,9 @@ run: kernel setup-qemu $(INITRD_BUILT)
 run-serial: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU without a screen: this terminal is COM1, both ways; COM1 -> com1.out too."
 	@echo "Quit: Ctrl-A, then X.  (Ctrl-C stops the running program, not QEMU.)"
+	$(NET_SAY)
 	@echo
-	$(QEMU) $(QEMU_MACHINE) -display none -chardev stdio,id=com1,mux=on,signal=off,logfile=com1.out \
+	$(QEMU) $(QEMU_MACHINE) $(NET_OPT) -display none -chardev stdio,id=com1,mux=on,signal=off,logfile=com1.out \
 		-serial chardev:com1 -mon chardev=com1,mode=readline -kernel $(KERNEL) \
 		-append "$(strip $(ARGS) quit=serial)" $(INITRD_OPT)
 	@echo "QEMU has quit; COM1's output is in com1.out."
@@ -286,7 +305,7 @@ lint: setup-rust
 	cargo fmt --check
 	python3 tests/layers.py
 
-test: kernel iso user-programs setup-qemu setup-bochs setup-gdb
+test: kernel iso user-programs setup-qemu setup-bochs setup-gdb setup-net
 	python3 tests/run.py
 
 clean:
