@@ -40,6 +40,10 @@ pub struct Files {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
 
+/// A descriptor that is not open, or out of the table's range (EBADF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadFd;
+
 impl Files {
     /// A new process's table: the console at 0, 1 and 2, as a shell
     /// leaves it.
@@ -76,11 +80,11 @@ impl Files {
     }
 
     /// dup2: makes `new` name what `old` names, closing what `new` named
-    /// first (returned, for the caller to release). Err(()) if `old` is
-    /// not open or `new` is out of range.
-    pub fn duplicate_to(&mut self, old: u32, new: u32) -> Result<Option<Open>, ()> {
-        let open = self.get(old).ok_or(())?;
-        let slot = self.slots.get_mut(new as usize).ok_or(())?;
+    /// first (returned, for the caller to release). BadFd if `old` is not
+    /// open or `new` is out of range.
+    pub fn duplicate_to(&mut self, old: u32, new: u32) -> Result<Option<Open>, BadFd> {
+        let open = self.get(old).ok_or(BadFd)?;
+        let slot = self.slots.get_mut(new as usize).ok_or(BadFd)?;
         if old == new {
             return Ok(None);
         }
@@ -143,8 +147,8 @@ mod tests {
             Ok(Some(Open { file: File::Console, nonblocking: false }))
         );
         assert_eq!(files.duplicate_to(fd, fd), Ok(None));
-        assert_eq!(files.duplicate_to(9, 1), Err(()));
-        assert_eq!(files.duplicate_to(fd, MAX_FDS as u32), Err(()));
+        assert_eq!(files.duplicate_to(9, 1), Err(BadFd));
+        assert_eq!(files.duplicate_to(fd, MAX_FDS as u32), Err(BadFd));
         assert_eq!(files.take_all().count(), 4);
         assert_eq!(files.get(0), None);
     }

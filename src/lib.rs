@@ -8,7 +8,8 @@
 //!
 //! | room | what it owns |
 //! | --- | --- |
-//! | `ring.rs`, `files.rs` | the ring buffer between an interrupt handler and the code it interrupts; a process's table of open files |
+//! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
+//! | `files.rs` | a process's open files: what its file descriptors name |
 //! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
 //! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, PCI, e1000, QEMU exit |

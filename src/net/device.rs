@@ -114,6 +114,21 @@ fn check_ipv4(packet: &[u8], ip: Ipv4Address) -> Result<(), Drop> {
     }
 }
 
+/// The destination port and payload length of a UDP datagram in
+/// `frame`, if it is one (after `check` passed on it).
+pub fn udp_destination(frame: &[u8]) -> Option<(u16, usize)> {
+    let ethernet = EthernetFrame::new_checked(frame).ok()?;
+    if ethernet.ethertype() != EthernetProtocol::Ipv4 {
+        return None;
+    }
+    let ipv4 = Ipv4Packet::new_checked(ethernet.payload()).ok()?;
+    if ipv4.next_header() != IpProtocol::Udp {
+        return None;
+    }
+    let udp = UdpPacket::new_checked(ipv4.payload()).ok()?;
+    Some((udp.dst_port(), udp.payload().len()))
+}
+
 #[cfg(target_os = "none")]
 pub use self::hw::*;
 
@@ -255,6 +270,12 @@ mod tests {
             &caps,
         );
         ethernet(MAC, EthernetProtocol::Ipv4, &bytes)
+    }
+
+    #[test]
+    fn udp_datagrams_are_found_by_port_and_length() {
+        assert_eq!(udp_destination(&udp_datagram(IP, b"hello")), Some((5555, 5)));
+        assert_eq!(udp_destination(&arp_request(IP)), None);
     }
 
     #[test]

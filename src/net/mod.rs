@@ -125,7 +125,15 @@ mod hw {
         let storage = unsafe { &mut *(&raw mut STORAGE) };
         let sockets = SocketSet::new(&mut storage[..]);
         let link_up = card.link_up();
-        *STACK.lock() = Some(Stack { iface, sockets, card, config, table: Table::new(), drops });
+        *STACK.lock() = Some(Stack {
+            iface,
+            sockets,
+            card,
+            config,
+            table: Table::new(),
+            drops,
+            socket_full: 0,
+        });
         Ok(Found { function, model, mac, link_up })
     }
 
@@ -162,7 +170,7 @@ mod hw {
         with_stack(|s| {
             let (rx, tx) = (s.card.receiver(), s.card.transmitter());
             let card = s.card.card_counters();
-            let stack_drops: u32 = s.drops.iter().sum();
+            let stack_drops: u32 = s.drops.iter().sum::<u32>() + s.socket_full;
             out(format_args!(
                 "net: e1000 {} interrupts ({} not ours), received {}, sent {}; dropped: ring full \
                  {} (MPC {}, RNBC {}), bad frames {}, by the stack {} (",
@@ -176,12 +184,12 @@ mod hw {
                 rx.errors,
                 stack_drops
             ));
-            for (i, drop) in Drop::ALL.iter().enumerate() {
-                let sep = if i == 0 { "" } else { ", " };
-                out(format_args!("{sep}{} {}", drop.name(), s.drops[drop.index()]));
+            for drop in Drop::ALL {
+                out(format_args!("{} {}, ", drop.name(), s.drops[drop.index()]));
             }
             out(format_args!(
-                "); transmit ring full {}; sockets: {}\n",
+                "socket buffer full {}); transmit ring full {}; sockets: {}\n",
+                s.socket_full,
                 tx.full,
                 s.table.summary()
             ));

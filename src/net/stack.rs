@@ -10,15 +10,17 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use smoltcp::iface::{Interface, PollResult, SocketSet};
+use smoltcp::iface::{Interface, PollIngressSingleResult, PollResult, SocketSet};
+use smoltcp::socket::udp;
 use smoltcp::time::Instant;
-use smoltcp::wire::Ipv4Address;
+use smoltcp::wire::{EthernetAddress, Ipv4Address};
 use spin::Mutex;
 
 use super::config::Config;
-use super::device::{Adaptor, DROP_KINDS};
+use super::device::{check, udp_destination, Adaptor, DROP_KINDS};
 use super::table::Table;
 use crate::dev::e1000::E1000;
+use crate::dev::nic::{Nic, ReceiveQueue};
 use crate::dev::pit;
 use crate::sched::{self, Channel};
 
@@ -35,6 +37,9 @@ pub struct Stack {
     pub table: Table,
     /// Frames dropped before the stack, by reason (device.rs `Drop`).
     pub drops: [u32; DROP_KINDS],
+    /// UDP datagrams smoltcp dropped because their socket's buffer was
+    /// full (the program did not read fast enough).
+    pub socket_full: u32,
 }
 
 pub(super) static STACK: Mutex<Option<Stack>> = Mutex::new(None);
@@ -68,15 +73,59 @@ pub fn poll() {
     }
 }
 
+/// Frames one bottom-half pass takes from the card at most: a flood
+/// cannot keep the CPU in the stack (smoltcp's own `poll` would take
+/// every frame there is). The rest wait for the next pass, which comes
+/// at once: WORK is set again.
+const INGRESS_BUDGET: usize = 32;
+
 impl Stack {
     /// One round of smoltcp, then the socket table's housekeeping;
     /// whether any socket changed.
+    ///
+    /// Frame by frame, so that a datagram smoltcp drops because its
+    /// socket's buffer is full is counted (smoltcp drops it without a
+    /// word): the socket's queue must grow by the datagram's length.
     fn poll(&mut self) -> bool {
         let ip = Ipv4Address::from(self.config.address.octets());
-        let mut adaptor = Adaptor { nic: &mut self.card, ip, drops: &mut self.drops };
+        let mac = EthernetAddress(self.card.mac());
         let at = now();
-        let changed =
-            self.iface.poll(at, &mut adaptor, &mut self.sockets) == PollResult::SocketStateChanged;
+        self.iface.poll_maintenance(at);
+        let mut changed = false;
+        let mut budget = INGRESS_BUDGET;
+        loop {
+            if budget == 0 {
+                WORK.store(true, Ordering::Release);
+                break;
+            }
+            budget -= 1;
+            let (rx, _) = self.card.queues();
+            let udp = rx
+                .peek(|frame| check(frame, mac, ip).ok().and_then(|()| udp_destination(frame)))
+                .flatten();
+            let watched = udp.and_then(|(port, len)| {
+                let handle = self.table.udp_socket_on(&self.sockets, port)?;
+                Some((handle, len, self.sockets.get::<udp::Socket>(handle).recv_queue()))
+            });
+            let mut adaptor = Adaptor { nic: &mut self.card, ip, drops: &mut self.drops };
+            match self.iface.poll_ingress_single(at, &mut adaptor, &mut self.sockets) {
+                PollIngressSingleResult::None => break,
+                PollIngressSingleResult::PacketProcessed => {}
+                PollIngressSingleResult::SocketStateChanged => changed = true,
+            }
+            if let Some((handle, len, before)) = watched {
+                if self.sockets.get::<udp::Socket>(handle).recv_queue() < before + len {
+                    self.socket_full += 1;
+                }
+            }
+        }
+        loop {
+            let mut adaptor = Adaptor { nic: &mut self.card, ip, drops: &mut self.drops };
+            match self.iface.poll_egress(at, &mut adaptor, &mut self.sockets) {
+                PollResult::None => break,
+                PollResult::SocketStateChanged => changed = true,
+            }
+        }
         let housekeeping = self.table.housekeeping(&mut self.sockets, at);
         let next = self.iface.poll_at(now(), &self.sockets);
         DEADLINE.store(next.map_or(u64::MAX, |t| t.total_millis() as u64), Ordering::Relaxed);

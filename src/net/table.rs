@@ -207,6 +207,18 @@ impl Table {
         })
     }
 
+    /// The UDP socket bound to `port`, if one is.
+    pub fn udp_socket_on(&self, sockets: &SocketSet<'static>, port: u16) -> Option<SocketHandle> {
+        self.entries.iter().flatten().find_map(|e| match e.state {
+            State::Udp { handle, .. }
+                if sockets.get::<udp::Socket>(handle).endpoint().port == port =>
+            {
+                Some(handle)
+            }
+            _ => None,
+        })
+    }
+
     /// The stack's bookkeeping after a poll: listeners whose handshake
     /// timed out listen again; orphans that have closed are reaped, and
     /// those that took too long are reset. Whether anything changed.

@@ -534,7 +534,7 @@ mod hw {
         fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, i32> {
             let open = self.file(old).ok_or(-syscall::EBADF)?;
             let replaced = sched::with_current(|p| p.files.duplicate_to(old, new))
-                .map_err(|()| -syscall::EBADF)?;
+                .map_err(|_| -syscall::EBADF)?;
             if old != new {
                 if let File::Socket(id) = open.file {
                     socket::add_reference(SocketId(id));

@@ -1038,10 +1038,10 @@ mod tests {
         }
         fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, i32> {
             let free = (from..32).find(|&n| self.files.get(n).is_none()).ok_or(-24)?;
-            self.files.duplicate_to(fd, free).map(|_| free).map_err(|()| -EBADF)
+            self.files.duplicate_to(fd, free).map(|_| free).map_err(|_| -EBADF)
         }
         fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, i32> {
-            self.files.duplicate_to(old, new).map(|_| new).map_err(|()| -EBADF)
+            self.files.duplicate_to(old, new).map(|_| new).map_err(|_| -EBADF)
         }
         fn set_nonblocking(&mut self, fd: u32, on: bool) {
             self.files.set_nonblocking(fd, on);
