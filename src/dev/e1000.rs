@@ -81,6 +81,11 @@ pub mod reg {
     pub const MPC: u32 = 0x4010;
     /// Receive no buffers: times a frame found no free descriptor (I).
     pub const RNBC: u32 = 0x40A0;
+    /// Receive undersize and oversize counts: frames the card dropped
+    /// for being shorter than 64 bytes or longer than 1522 (I, cleared
+    /// when read).
+    pub const RUC: u32 = 0x40A4;
+    pub const ROC: u32 = 0x40AC;
     /// Multicast table array, 128 words.
     pub const MTA: u32 = 0x5200;
     /// Receive address 0: the MAC's low 4 bytes, and its high 2 with AV.
@@ -381,6 +386,8 @@ mod hw {
         tx: Transmitter,
         mac: [u8; 6],
         pub function: Function,
+        /// RUC and ROC, added up (see CardCounters).
+        sizes: CardCounters,
     }
 
     // SAFETY: the raw addresses inside point to the card's registers and
@@ -389,12 +396,17 @@ mod hw {
     unsafe impl Send for E1000 {}
 
     /// What the card has counted itself (8254x SDM 13.7): frames it
-    /// dropped for want of a free descriptor. QEMU and Bochs keep these
-    /// counting up; a real 8254x clears them on read.
+    /// dropped for want of a free descriptor, and for their size. The
+    /// statistics registers clear when read on a real 8254x; QEMU clears
+    /// RUC and ROC but keeps MPC and RNBC counting up. So the driver
+    /// adds up what RUC and ROC say at each read, and shows MPC and RNBC
+    /// as read (on real hardware: since the last report).
     #[derive(Clone, Copy, Debug, Default)]
     pub struct CardCounters {
         pub missed: u32,
         pub no_buffers: u32,
+        pub undersize: u32,
+        pub oversize: u32,
     }
 
     /// A frame-sized run of frames: `bytes` rounded up to pages, zeroed;
@@ -522,6 +534,7 @@ mod hw {
                 tx: Transmitter { regs, ring: tx, sent: 0, full: 0 },
                 mac,
                 function,
+                sizes: CardCounters::default(),
             })
         }
 
@@ -531,8 +544,14 @@ mod hw {
         }
 
         /// The card's own drop counters.
-        pub fn card_counters(&self) -> CardCounters {
-            CardCounters { missed: self.regs.read(reg::MPC), no_buffers: self.regs.read(reg::RNBC) }
+        pub fn card_counters(&mut self) -> CardCounters {
+            self.sizes.undersize += self.regs.read(reg::RUC);
+            self.sizes.oversize += self.regs.read(reg::ROC);
+            CardCounters {
+                missed: self.regs.read(reg::MPC),
+                no_buffers: self.regs.read(reg::RNBC),
+                ..self.sizes
+            }
         }
 
         pub fn receiver(&self) -> &Receiver {

@@ -168,19 +168,22 @@ mod hw {
     /// end of a run print. Nothing is dropped without a count here.
     pub fn report(out: &dyn Fn(core::fmt::Arguments)) {
         with_stack(|s| {
-            let (rx, tx) = (s.card.receiver(), s.card.transmitter());
             let card = s.card.card_counters();
+            let (rx, tx) = (s.card.receiver(), s.card.transmitter());
             let stack_drops: u32 = s.drops.iter().sum::<u32>() + s.socket_full;
             out(format_args!(
-                "net: e1000 {} interrupts ({} not ours), received {}, sent {}; dropped: ring full \
-                 {} (MPC {}, RNBC {}), bad frames {}, by the stack {} (",
+                "net: e1000 {} interrupts ({} not ours), received {}, sent {}; dropped: by the card \
+                 {} (ring full: MPC {}, RNBC {}; undersize {}, oversize {}), bad frames {}, by the \
+                 stack {} (",
                 INTERRUPTS.load(Ordering::Relaxed),
                 NOT_OURS.load(Ordering::Relaxed),
                 rx.received,
                 tx.sent,
-                card.missed.max(card.no_buffers),
+                card.missed.max(card.no_buffers) + card.undersize + card.oversize,
                 card.missed,
                 card.no_buffers,
+                card.undersize,
+                card.oversize,
                 rx.errors,
                 stack_drops
             ));
