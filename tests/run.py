@@ -189,7 +189,8 @@ def stage_badinput(r):
     try:
         ok = q.wait_exit(60) == STATUS_FAILED
         r.check("badinput: unknown test name listed with the valid ones",
-                ok and "selftest: no test named 'nosuch', none ran; tests: all badmagic breakpoint_resumes" in q.output(),
+                ok and ("selftest: no test named 'nosuch', none ran; tests: all badmagic hang_silent "
+                               "hang_before_ready breakpoint_resumes") in q.output(),
                 q.diagnosis())
     finally:
         q.stop()
