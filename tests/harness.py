@@ -56,7 +56,8 @@ DOUBLE_FAULT_GRACE = 5
 BOOT_LIMIT = 15
 READY_LIMIT = 15
 SILENT_BOOT = "COM1 printed nothing in %g s: the kernel hangs before its first line (try make gdb)"
-UNREADY_BOOT = "COM1 printed no '%s' in %g s: the kernel hangs after its last line, %r (try make gdb)"
+UNREADY_BOOT = ("COM1 printed no '%s' in %g s: the kernel hangs, or its output stops, after its last "
+                "line, %r (try make gdb)")
 READY_PRINTED = re.compile(r"^%s$" % re.escape(READY_LINE), re.M)
 
 # QEMU monitor `sendkey` names for the characters the tests type.
