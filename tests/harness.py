@@ -135,8 +135,9 @@ class Emulator:
     why = None
     double_fault_seen = None  # when a wait first saw the #DF report begin
     # The boot limits (see BOOT_LIMIT). `launched` is when the machine
-    # started: each subclass sets it, or leaves it None, and then no limit
-    # applies, where COM1's silence says nothing (and says why there).
+    # started: a subclass sets it where the limits apply, and says why it
+    # leaves it None where COM1's silence proves nothing (no COM1, a
+    # machine paused for a debugger).
     launched = None
     boot_limit = BOOT_LIMIT
     ready_limit = READY_LIMIT

@@ -55,8 +55,9 @@ exited (a triple fault among the reasons), or the boot is past its limits
 (tests/harness.py BOOT_LIMIT: nothing on COM1, or no `kernel: ready`, 15 s
 after launch); the failure's first line says which. The stages that boot
 no kernel (unit, lint, and the labs stage's handout builds) run whatever
-the boot probe found. Each stage ends with its wall time; the run ends with a table of
-them, the names of the failed checks, and 'N passed, M failed'.
+the boot probe found. Each stage ends with its wall time; the run ends
+with a table of them, the names of the failed checks, and 'N passed, M
+failed'.
 """
 
 import os
@@ -224,9 +225,9 @@ def stage_boot(r):
         r.cannot_boot = failed[0]
 
 
-STAGES = {"unit": stage_unit, "lint": stage_lint, "boot": stage_boot, "selftest": stage_selftest, "e2e": stage_e2e,
-          "badinput": stage_badinput, "harness": stage_harness, "faults": stage_faults, "user": stage_user, "processes": stage_processes,
-          "serial": stage_serial, "linux": stage_linux, "iso": stage_iso, "bochs": stage_bochs,
+STAGES = {"unit": stage_unit, "lint": stage_lint, "boot": stage_boot, "selftest": stage_selftest,
+          "e2e": stage_e2e, "badinput": stage_badinput, "harness": stage_harness, "faults": stage_faults,
+          "user": stage_user, "processes": stage_processes, "serial": stage_serial, "linux": stage_linux, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb, "labs": stage_labs}
 
 # Stages that boot no kernel: they run whatever the boot probe found.
