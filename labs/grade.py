@@ -18,8 +18,12 @@ Anything a check looks for in the output is chosen at run time: a token
 typed on the keyboard, sent on COM1, or given to a program as its argv,
 a random exit status, a random timer rate. A kernel that prints a fixed
 string cannot pass. Every wait gives up as soon as the kernel can print
-nothing more (a fatal report, a panic, a triple fault) or COM1 has gone
-quiet, and the failure says which.
+nothing more (a fatal report, a panic, a triple fault), COM1 has gone
+quiet, or the boot is past the limits of tests/harness.py (nothing on
+COM1, or no `kernel: ready`, 15 s after QEMU started), and the failure
+says which. Before any check, one boot with no options must reach
+`kernel: ready`: when it does not, every check fails at once with its
+reason (nothing is booted again), and the score line still comes.
 """
 
 import csv
@@ -36,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from harness import READY_LINE as READY, Qemu  # noqa: E402
+from harness import READY_LINE as READY, Emulator, Qemu, probe_boot  # noqa: E402
 
 USER = os.path.join(ROOT, "build", "user")
 ISO = os.path.join(ROOT, "build", "os.iso")
@@ -51,8 +55,9 @@ TITLES = {
     7: "scheduling off the timer",
     8: "the serial port by interrupt",
 }
-# How long a boot may take to say `kernel: ready`, and how long COM1 may
-# stay silent before it: the boot log comes out in well under a second.
+# How long a wait for `kernel: ready` may take, and how long COM1 may stay
+# silent in a wait after it: the boot log comes out in well under a second.
+# Before `kernel: ready` the boot limits of tests/harness.py rule (15 s).
 BOOT_SECONDS, QUIET_SECONDS = 30, 6
 
 
@@ -97,10 +102,48 @@ class Grader:
         return sum(r["earned"] for r in self.results), sum(r["points"] for r in self.results)
 
 
+class NotBooted(Emulator):
+    """What a check gets in place of a boot once the probe found that the
+    kernel cannot reach `kernel: ready`: no QEMU and no output, and every
+    wait fails at once with the probe's reason. Each check then fails with
+    that reason in no time, and the score still counts its points."""
+
+    def __init__(self, reason):
+        self.why = reason
+
+    def alive(self):
+        return False
+
+    def wait_for(self, predicate, timeout=60, quiet=None):
+        return False
+
+    def query(self, command):
+        return ""
+
+    def type(self, text):
+        pass
+
+    def sendkeys(self, keys):
+        pass
+
+    def serial_send(self, data):
+        pass
+
+    def stop(self):
+        pass
+
+
 class Boot:
-    """One QEMU boot for a lab's checks: `with Boot(...) as q:`."""
+    """One QEMU boot for a lab's checks: `with Boot(...) as q:`. Once the
+    probe has found that the kernel cannot boot (`cannot_boot`, set by
+    grade()), a NotBooted instead."""
+
+    cannot_boot = None
 
     def __init__(self, name, append="", modules=(), **options):
+        if Boot.cannot_boot:
+            self.q = NotBooted(Boot.cannot_boot)
+            return
         extra = ["-initrd", ",".join(modules)] if modules else []
         self.q = Qemu("grade-" + name, append=append, extra=extra, **options)
 
@@ -117,6 +160,8 @@ def why(q, fallback):
 
 
 def tail(q, lines=8):
+    if isinstance(q, NotBooted):
+        return ""  # grade() showed the probe's COM1 once
     out = q.output().rstrip("\n").splitlines()
     return "--- end of COM1 (%s) ---\n%s" % (os.path.relpath(q.serial, ROOT), "\n".join(out[-lines:]))
 
@@ -233,7 +278,8 @@ def lab3(g):
                 and re.search(r"pic1: .*irq_base=28", pic) is not None,
                 why(q, "info pic says:\n" + pic.strip()), tail(q))
         first = counters(q, 0x20) if ok else None
-        time.sleep(1.5)
+        if first is not None:
+            time.sleep(1.5)
         second = counters(q, 0x20) if first is not None else None
         g.check(3, "the timer keeps ticking on vector 0x20 (F12's counters, 1.5 s apart)", 5,
                 second is not None and second - first >= 60,
@@ -281,7 +327,8 @@ def lab5(g):
         m = re.search(r"^pit: channel 0 at %d Hz \(divisor (\d+)," % hz, q.output(), re.M)
         want = (1193182 + hz // 2) // hz
         first = counters(q, 0x20) if ok else None
-        time.sleep(2)
+        if first is not None:
+            time.sleep(2)
         second = counters(q, 0x20) if first is not None else None
         rate = (second - first) / 2 if second is not None else 0
         g.check(5, "hz=%d: the PIT gets the divisor nearest 1193182/%d, and IRQ 0 comes that often" % (hz, hz),
@@ -301,7 +348,7 @@ def lab5(g):
         out = q.output()
         g.check(5, "a kernel stack overflow ends in the #DF report, on its own stack, without a reset", 10,
                 re.search(r"^trap: #DF Double Fault \(vector 8\), handled by a task switch", out, re.M) is not None
-                and "the kernel stack overflowed" in out and q.proc.poll() is None,
+                and "the kernel stack overflowed" in out and q.alive(),
                 why(q, "no #DF report, or the machine reset"), tail(q))
 
 
@@ -398,6 +445,12 @@ GRADERS = {1: lab1, 2: lab2, 3: lab3, 4: lab4, 5: lab5, 6: lab6, 7: lab7, 8: lab
 
 def grade(labs, json_path=None):
     g = Grader()
+    failed = probe_boot("grade-probe")
+    if failed:
+        why, diagnosis = failed
+        Boot.cannot_boot = "the kernel cannot reach '%s': %s" % (READY, why)
+        print("grade: a boot with no options does not reach '%s'; every check fails with this reason, "
+              "and none boots it again:\n  %s" % (READY, diagnosis.rstrip().replace("\n", "\n  ")), flush=True)
     for lab in labs:
         print("== lab %d: %s ==" % (lab, TITLES[lab]), flush=True)
         try:
@@ -407,7 +460,8 @@ def grade(labs, json_path=None):
     earned, total = g.score()
     if json_path:
         with open(json_path, "w") as f:
-            json.dump({"labs": list(labs), "score": earned, "max": total, "checks": g.results}, f, indent=2)
+            json.dump({"labs": list(labs), "score": earned, "max": total, "cannot_boot": Boot.cannot_boot,
+                       "checks": g.results}, f, indent=2)
     print("score: %d/%d" % (earned, total), flush=True)
     return 0 if earned == total else 1
 
@@ -446,6 +500,8 @@ def grade_class(folder, csv_path, lab):
             earned, total = data["score"], data["max"]
             failed = [c["check"] for c in data["checks"] if not c["passed"]]
             note = ("failed: " + "; ".join(failed)) if failed else "full marks"
+            if data.get("cannot_boot"):
+                note = "every check failed: " + data["cannot_boot"]
         except (OSError, ValueError, KeyError):
             earned, total, note = 0, 0, "did not build or grade (make exit %d): see %s/grade.log" % (status, path)
         rows.append({"tree": tree, "lab": n or "all", "score": earned, "max": total, "note": note})

@@ -34,6 +34,7 @@ core::arch::global_asm!(
 
 #[unsafe(no_mangle)]
 pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
+    hang_silent_if_asked(magic, info);
     let serial = console::init();
     println!(
         "irqkernel {}: x86 protected-mode interrupts, from key press to COM1",
@@ -243,6 +244,14 @@ pub extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         println!("random: no RDRAND on this CPU: getrandom and AT_RANDOM stir the TSC and ticks");
     }
 
+    if options.test == Some(selftest::HANG_BEFORE_READY) {
+        println!(
+            "selftest: {}: halting before '{READY_LINE}', as asked",
+            selftest::HANG_BEFORE_READY
+        );
+        console::flush();
+        cpu::halt_forever();
+    }
     cpu::enable_interrupts();
     println!("{READY_LINE}");
     if let Some(quit) = options.quit {
@@ -319,6 +328,26 @@ fn start_network(config: net::Config) {
         Err(net::Off::Setup(f, why)) => {
             println!("net: the e1000 at {} did not come up: {why}; no network", f.at)
         }
+    }
+}
+
+/// `test=hang_silent` (src/selftest/mod.rs): halts before the first byte
+/// is printed, which is why it reads the loader's command line in place,
+/// before `console::init`; the full parse comes later, after the banner.
+/// The same parser decides, so the last `test=` word counts here as
+/// there. Without that word, or when the magic, the hand-over or the link
+/// address is wrong (the checks below report those), it does nothing.
+fn hang_silent_if_asked(magic: u32, info: u32) {
+    if paging::linked_kernel_base() != KERNEL_BASE {
+        return;
+    }
+    // SAFETY: the boot stub's arguments, before anything has run; the
+    // kernel is linked at KERNEL_BASE (checked).
+    let Some(line) = (unsafe { multiboot::cmdline_in_place(magic, info) }) else {
+        return;
+    };
+    if cmdline::parse(line, |_| ()).test == Some(selftest::HANG_SILENT) {
+        cpu::halt_forever();
     }
 }
 

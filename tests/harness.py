@@ -5,8 +5,10 @@ QEMU's own messages to tests/out/NAME.qemu.log; on failure the tails of
 both are printed, so a red test says what the kernel last said.
 
 Waiting fails fast: a wait ends as soon as the kernel can print nothing
-more (its last line was a fatal report or a panic) or the machine has
-stopped, and the failure's first line says which (see Emulator.wait_for).
+more (its last line was a fatal report or a panic), the machine has
+stopped, or the boot is past its limits (nothing on COM1 BOOT_LIMIT
+seconds after launch, no `kernel: ready` READY_LIMIT seconds after), and
+the failure's first line says which (see Emulator.wait_for).
 """
 
 import json
@@ -41,6 +43,22 @@ LAST_LINE = re.compile(r"^(kernel: halted|kernel: panic at)[^\n]*\n", re.M)
 # the kernel DOUBLE_FAULT_GRACE seconds to finish rather than stopping mid-report.
 DOUBLE_FAULT = re.compile(r"^trap: #DF Double Fault", re.M)
 DOUBLE_FAULT_GRACE = 5
+
+# The boot limits, the one copy: seconds from an emulator's start to the
+# kernel's first byte on COM1, and to `kernel: ready`. Under TCG the first
+# line comes 70-92 ms after QEMU starts and `kernel: ready` well under a
+# second after that (measured on the course machines), so a boot past
+# either limit will not get there: every wait then gives up with the
+# reason below, not at its own, longer time limit, and so does every later
+# wait on the same machine. 15 s leaves a loaded CI machine over a hundred
+# times what a boot takes. tests/run.py's boot probe, the stages and
+# labs/grade.py all get these through Emulator.wait_for.
+BOOT_LIMIT = 15
+READY_LIMIT = 15
+SILENT_BOOT = "COM1 printed nothing in %g s: the kernel hangs before its first line (try make gdb)"
+UNREADY_BOOT = ("COM1 printed no '%s' in %g s: the kernel hangs, or its output stops, after its last "
+                "line, %r (try make gdb)")
+READY_PRINTED = re.compile(r"^%s$" % re.escape(READY_LINE), re.M)
 
 # QEMU monitor `sendkey` names for the characters the tests type.
 SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7',
@@ -116,6 +134,14 @@ class Emulator:
     serial = ""
     why = None
     double_fault_seen = None  # when a wait first saw the #DF report begin
+    # The boot limits (see BOOT_LIMIT). `launched` is when the machine
+    # started: a subclass sets it where the limits apply, and says why it
+    # leaves it None where COM1's silence proves nothing (no COM1, a
+    # machine paused for a debugger).
+    launched = None
+    boot_limit = BOOT_LIMIT
+    ready_limit = READY_LIMIT
+    ready_seen = False
 
     def alive(self):
         return True
@@ -151,16 +177,41 @@ class Emulator:
                         "no 'kernel: halted' within %d s" % DOUBLE_FAULT_GRACE)
         return None
 
+    def booting(self, out):
+        """Whether the boot limits judge this boot still: they apply to it
+        and `out` has no `kernel: ready` yet."""
+        if self.launched is None or self.ready_seen:
+            return False
+        self.ready_seen = READY_PRINTED.search(out) is not None
+        return not self.ready_seen
+
+    def boot_stalled(self, out, now):
+        """Why `out`, at time `now`, shows a boot that will not reach
+        `kernel: ready` (see BOOT_LIMIT), or None."""
+        if not self.booting(out):
+            return None
+        waited = now - self.launched
+        if not out:
+            if self.boot_limit is not None and waited >= self.boot_limit:
+                return SILENT_BOOT % self.boot_limit
+        elif self.ready_limit is not None and waited >= self.ready_limit:
+            lines = out.rstrip("\n").splitlines()
+            return UNREADY_BOOT % (READY_LINE, self.ready_limit, lines[-1] if lines else "")
+        return None
+
     def wait_for(self, predicate, timeout=60, quiet=None):
         """Waits until predicate(output) holds and returns True. Returns
         False at the timeout, or at once when the output is final and the
         predicate does not hold on it: the kernel printed its last line
         (`kernel: halted...` after a fatal report, `kernel: panic at...`)
-        or the machine stopped (exited, triple fault). A check that expects
-        a fatal end needs nothing more: its predicate holds on the final
-        output. With `quiet`, also gives up when COM1 has not grown for
-        that many seconds: for a check that has sent all the input the
-        kernel answers. Sets self.why to the reason when it returns False."""
+        or the machine stopped (exited, triple fault), or once the boot is
+        past a boot limit with no `kernel: ready` (see BOOT_LIMIT). A check
+        that expects a fatal end needs nothing more: its predicate holds on
+        the final output. With `quiet`, also gives up when COM1 has not
+        grown for that many seconds: for a check that has sent all the
+        input the kernel answers. Until `kernel: ready` the boot limits
+        judge silence instead, as their reason says where the kernel
+        stopped. Sets self.why to the reason when it returns False."""
         self.why = None
         now = time.monotonic()
         deadline = now + timeout
@@ -172,9 +223,11 @@ class Emulator:
                 return True
             why = self.ended(out, running)
             now = time.monotonic()
+            if why is None:
+                why = self.boot_stalled(out, now)
             if len(out) != size:
                 size, grew = len(out), now
-            if why is None and quiet is not None and now - grew >= quiet:
+            if why is None and quiet is not None and now - grew >= quiet and not self.booting(out):
                 why = "COM1 has not grown for %g s, with all input sent; the machine is still running" % quiet
             if why is None and now >= deadline:
                 why = "timed out after %g s; the machine is still running" % timeout
@@ -242,6 +295,12 @@ class Qemu(Emulator):
         self.qmp_file = None
         if serial_socket:
             self.connect_serial()
+        # The boot limits count from here: from the start, or, with COM1 on
+        # a socket, from the connection, which starts the machine. Without
+        # COM1 (serial=False) its silence says nothing: the test reads the
+        # screen. With -S the machine waits, paused, for a debugger.
+        if serial and "-S" not in extra:
+            self.launched = time.monotonic()
 
     def connect_serial(self):
         """Connects to COM1's socket (QEMU starts the machine then) and
@@ -472,6 +531,22 @@ class Qemu(Emulator):
                    os.path.relpath(self.log, ROOT), tail(self.log)))
 
 
+def probe_boot(name="boot-probe"):
+    """Boots the kernel once, with no options, and waits for `kernel:
+    ready`; the boot limits end the wait when it will not come. Returns
+    None when it came, else (why not, the tails of COM1 and QEMU's log).
+    tests/run.py and labs/grade.py ask this first: when the kernel cannot
+    boot, every check that needs a booted kernel fails at once with this
+    reason, instead of each booting it again to find the same."""
+    q = Qemu(name)
+    try:
+        if q.wait_line(READY_LINE, 120):
+            return None
+        return q.why, q.diagnosis()
+    finally:
+        q.stop()
+
+
 class Results:
     """Counts checks and prints one line each; failures get details."""
 
@@ -479,6 +554,9 @@ class Results:
         self.passed = 0
         self.failed = 0
         self.failures = []  # names of the failed checks, for the summary
+        # Why the kernel cannot reach `kernel: ready`, when tests/run.py's
+        # boot probe found that it cannot (None: it can, or no probe ran).
+        self.cannot_boot = None
 
     def check(self, name, ok, detail=""):
         if ok:

@@ -5,11 +5,18 @@ Stages (all by default; name some to run only those):
   unit      host unit tests of the pure logic (cargo test --lib)
   lint      clippy on the kernel and host builds, warnings denied; rustfmt,
             line width and the layering of src/ (tests/layers.py)
+  boot      the boot probe: the kernel, with no options, reaches `kernel:
+            ready`; run before the first stage that boots the kernel, named
+            or not. When it cannot, each later stage that needs a booted
+            kernel is one failed line, `STAGE: not run`, with the reason
   selftest  the kernel's own tests (test=all): real int3, int 0x99, #GP,
             #UD, PIT ticks, i8042-injected keys through IRQ 1
   e2e       the release kernel booted headless, keys typed through the
             QEMU monitor, the echo read back from COM1
   badinput  unknown options, unknown test names, a wrong Multiboot magic
+  harness   the test harness's own test: kernels that hang on purpose
+            (test=hang_silent, test=hang_before_ready) are given up on at
+            the boot limits, with their reasons (tests/harness_stage.py)
   faults    every fault= demonstration, NMI, F12 counters, 1,000 fast
             keys, a machine without COM1 (tests/faults_stage.py)
   user      ring-3 programs and int 0x80: hello, echo, every hostile
@@ -48,10 +55,14 @@ Stages (all by default; name some to run only those):
 
 Each QEMU boot has a time limit and prints the tail of its COM1 output and
 of QEMU's log when it fails. A wait stops early when the kernel can print
-nothing more (a fatal report's `kernel: halted`, a panic) or the emulator
-exited (a triple fault among the reasons); the failure's first line says
-which. Each stage ends with its wall time; the run ends with a table of
-them, the names of the failed checks, and 'N passed, M failed'.
+nothing more (a fatal report's `kernel: halted`, a panic), the emulator
+exited (a triple fault among the reasons), or the boot is past its limits
+(tests/harness.py BOOT_LIMIT: nothing on COM1, or no `kernel: ready`, 15 s
+after launch); the failure's first line says which. The stages that boot
+no kernel (unit, lint, and the labs stage's handout builds) run whatever
+the boot probe found. Each stage ends with its wall time; the run ends
+with a table of them, the names of the failed checks, and 'N passed, M
+failed'.
 """
 
 import os
@@ -70,7 +81,8 @@ from linux_stage import stage_linux
 from net_stage import stage_net
 from process_stage import stage_processes
 from serial_stage import stage_serial
-from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results
+from harness import READY_LINE as READY, ROOT, STATUS_FAILED, STATUS_PASSED, Qemu, Results, probe_boot
+from harness_stage import stage_harness
 from user_stage import stage_user
 
 # The widest line of src/, the max_width of rustfmt.toml (which rustfmt
@@ -201,7 +213,8 @@ def stage_badinput(r):
     try:
         ok = q.wait_exit(60) == STATUS_FAILED
         r.check("badinput: unknown test name listed with the valid ones",
-                ok and "selftest: no test named 'nosuch', none ran; tests: all badmagic breakpoint_resumes" in q.output(),
+                ok and ("selftest: no test named 'nosuch', none ran; tests: all badmagic hang_silent "
+                        "hang_before_ready breakpoint_resumes") in q.output(),
                 q.diagnosis())
     finally:
         q.stop()
@@ -216,10 +229,26 @@ def stage_badinput(r):
         q.stop()
 
 
-STAGES = {"unit": stage_unit, "lint": stage_lint, "selftest": stage_selftest, "e2e": stage_e2e, "badinput": stage_badinput,
-          "faults": stage_faults, "user": stage_user, "processes": stage_processes,
-          "serial": stage_serial, "linux": stage_linux, "net": stage_net, "iso": stage_iso, "bochs": stage_bochs,
+def stage_boot(r):
+    failed = probe_boot()
+    r.check("boot: the kernel, with no options, reaches '%s' (every later stage that boots it needs this)"
+            % READY, failed is None, failed[1] if failed else "")
+    if failed:
+        r.cannot_boot = failed[0]
+
+
+STAGES = {"unit": stage_unit, "lint": stage_lint, "boot": stage_boot, "selftest": stage_selftest,
+          "e2e": stage_e2e, "badinput": stage_badinput, "harness": stage_harness, "faults": stage_faults,
+          "user": stage_user, "processes": stage_processes, "serial": stage_serial, "linux": stage_linux,
+          "net": stage_net, "iso": stage_iso, "bochs": stage_bochs,
           "bench": stage_bench, "gdb": stage_gdb, "labs": stage_labs}
+
+# Stages that boot no kernel: they run whatever the boot probe found.
+NO_BOOT = ("unit", "lint")
+# The labs stage builds the handouts in any case, and reads r.cannot_boot
+# before it grades anything (tests/labs_stage.py). Every other stage needs
+# a kernel that reaches `kernel: ready`.
+OWN_BOOT_PLAN = ("labs",)
 
 
 def main(argv):
@@ -228,13 +257,22 @@ def main(argv):
     if unknown:
         print("run.py: unknown stage(s) %s; stages: %s" % (", ".join(unknown), " ".join(STAGES)))
         return 2
+    # The boot probe goes before the first stage that boots the kernel.
+    chosen = [s for s in chosen if s != "boot"]
+    first_boot = next((i for i, s in enumerate(chosen) if s not in NO_BOOT), None)
+    if first_boot is not None:
+        chosen.insert(first_boot, "boot")
     r = Results()
     rows = []
     for name in chosen:
         print("== %s ==" % name, flush=True)
         start, passed, failed = time.monotonic(), r.passed, r.failed
         try:
-            STAGES[name](r)
+            if r.cannot_boot and name not in NO_BOOT + OWN_BOOT_PLAN:
+                r.check("%s: not run: the kernel cannot reach '%s' (the boot stage): %s"
+                        % (name, READY, r.cannot_boot), False)
+            else:
+                STAGES[name](r)
         except Exception:  # a harness or tool error: say so, and go on to the next stage
             r.check("%s: the stage ran to its end" % name, False, traceback.format_exc())
         seconds = time.monotonic() - start

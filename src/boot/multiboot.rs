@@ -232,6 +232,33 @@ mod hw {
         unsafe { core::ffi::CStr::from_ptr(text) }.to_str().ok()
     }
 
+    /// The loader's command line where the loader left it, read in place:
+    /// for the one look `kernel_main` takes before its first byte on COM1
+    /// (`test=hang_silent`, src/main.rs). None when the magic is not
+    /// Multiboot's, the loader gave no command line, or it lies outside
+    /// the mapped memory. Reads only; `Handover::copy_from` still makes
+    /// the copy that everything else uses.
+    ///
+    /// # Safety
+    /// `magic` and `info` must be what the boot stub passed to
+    /// `kernel_main`, with nothing written over the loader's memory yet,
+    /// and KERNEL_BASE must be where linker.ld put the kernel (the boot
+    /// stub maps the low memory there).
+    pub unsafe fn cmdline_in_place(magic: u32, info: u32) -> Option<&'static str> {
+        check_magic(magic).ok()?;
+        if !readable(info, core::mem::size_of::<Info>() as u64) {
+            return None;
+        }
+        // SAFETY: a Multiboot loader's structure (the magic says so), in
+        // mapped memory (checked).
+        let info: &Info = unsafe { at(info) };
+        if !info.flags().contains(InfoFlags::CMDLINE) {
+            return None;
+        }
+        // SAFETY: the flag says the loader put a string there.
+        unsafe { c_string(info.cmdline) }
+    }
+
     impl Handover {
         /// Copies what the kernel needs out of the loader's memory, before
         /// anything can allocate frames (which could be where it lies).

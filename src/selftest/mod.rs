@@ -40,8 +40,22 @@ const TESTS: &[Test] = &[
     ("spurious_irq7_and_irq15", spurious_irq7_and_irq15),
 ];
 
+/// `test=hang_silent`: the kernel halts before it prints its first byte,
+/// as a kernel that hangs early does. src/main.rs looks for it in the
+/// loader's command line before anything else.
+pub const HANG_SILENT: &str = "hang_silent";
+/// `test=hang_before_ready`: the kernel says so and halts, with
+/// interrupts off, where it would print `kernel: ready`.
+///
+/// These two are the test harness's own test (tests/harness_stage.py):
+/// its waits must give up at the boot limits of tests/harness.py, with
+/// their reasons, not at their long time limits. They only do what their
+/// name says, and only when the command line asks for them by name.
+pub const HANG_BEFORE_READY: &str = "hang_before_ready";
+
 /// Runs the test named `which`, or all of them for `all`.
 /// `badmagic` re-enters the boot stub with a wrong magic and never returns.
+/// (The two hangs above never get here: src/main.rs halts first.)
 pub fn run(which: &str) {
     if which == "badmagic" {
         reenter_with_bad_magic();
@@ -63,7 +77,10 @@ pub fn run(which: &str) {
     }
     if passed + failed == 0 {
         // No "0 passed, 0 failed" here: a count would read like a result.
-        print!("selftest: no test named '{which}', none ran; tests: all badmagic");
+        print!(
+            "selftest: no test named '{which}', none ran; tests: all badmagic \
+             {HANG_SILENT} {HANG_BEFORE_READY}"
+        );
         TESTS.iter().for_each(|(name, _)| print!(" {name}"));
         println!();
     } else {
