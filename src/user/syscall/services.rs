@@ -1,0 +1,65 @@
+//! What a system call may ask of the kernel: the `Services` trait, which
+//! the kernel implements with the current process, the terminal and the
+//! scheduler (src/user/mod.rs) and the host tests with plain memory
+//! (`fake.rs`). Through it the handlers stay pure.
+
+use crate::cpu::gdt::TlsDescriptors;
+use crate::mm::space::Protection;
+use crate::user::umem::UserRange;
+
+/// A user page the program may not use for the access (from a copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault;
+
+/// Which clock, for `Services::now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Since the Unix epoch (the RTC at boot, plus the ticks since).
+    Realtime,
+    /// Since boot, never going back.
+    Monotonic,
+    /// The CPU time the calling process has used: the timer ticks that
+    /// landed while it ran (in ring 3 or in the kernel for it), each one
+    /// tick long. glibc's clock() reads it.
+    CpuTime,
+}
+
+/// What the kernel provides to system calls.
+pub trait Services {
+    /// Copies the program's bytes in `from` into `to` (same length).
+    fn copy_from_user(&mut self, from: UserRange, to: &mut [u8]) -> Result<(), Fault>;
+    /// Copies `from` into the program's memory at `to` (same length).
+    fn copy_to_user(&mut self, from: &[u8], to: UserRange) -> Result<(), Fault>;
+    /// Blocks until input is there, then fills `buf` with at most its
+    /// length; returns how many bytes (0: the end of the input).
+    fn read_console(&mut self, buf: &mut [u8]) -> usize;
+    /// Writes `bytes` to the console.
+    fn write_console(&mut self, bytes: &[u8]);
+    /// The calling process's pid.
+    fn pid(&mut self) -> u32;
+    /// Moves the break to `address` if it may (0 only asks), and returns
+    /// the break as it then is.
+    fn brk(&mut self, address: u32) -> u32;
+    /// Lets another ready process run.
+    fn yield_cpu(&mut self);
+    /// Sleeps for at least `nanoseconds`.
+    fn sleep(&mut self, nanoseconds: u64);
+    /// The time on `clock`, in nanoseconds.
+    fn now(&mut self, clock: Clock) -> u64;
+    /// A call this kernel does not implement (for its log).
+    fn unknown(&mut self, number: u32);
+    /// The path the program was started from (its argv[0]): copies as
+    /// much as fits into `out`, returns how many bytes that was.
+    fn program_path(&mut self, out: &mut [u8]) -> usize;
+    /// The calling process's TLS descriptors.
+    fn tls(&mut self) -> TlsDescriptors;
+    /// Sets its TLS slot `slot` (0-2, GDT index 6-8) to `descriptor`,
+    /// effective at once.
+    fn set_tls(&mut self, slot: usize, descriptor: u64);
+    /// Fills `out` with random bytes.
+    fn random(&mut self, out: &mut [u8]);
+    /// Sets what the program may do with its `pages` pages from `start`
+    /// (page-aligned, in user space); Fault if one is not mapped, and
+    /// then none is changed.
+    fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault>;
+}
