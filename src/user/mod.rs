@@ -44,7 +44,7 @@ mod hw {
     use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
     use super::random;
     use super::stack::{self, StartInfo};
-    use super::syscall::{self, Clock, Fault, Outcome, Services};
+    use super::syscall::{self, errno, Clock, Errno, Fault, Outcome, Services};
     use super::umem::UserRange;
     use crate::console;
     use crate::cpu::gdt::{self, TlsDescriptors};
@@ -408,10 +408,10 @@ mod hw {
         let from_program = frame.ring() == 3;
         let args = [frame.ebx, frame.ecx, frame.edx, frame.esi, frame.edi, frame.ebp];
         match syscall::dispatch(frame.eax, args, &mut KernelServices) {
-            Outcome::Return(value) => frame.eax = value as u32,
+            Outcome::Return(value) => frame.eax = value,
             Outcome::Exit(status) if from_program => end(Exit::Exited(status)),
             // exit from ring 0 (a test or benchmark) has no program to end.
-            Outcome::Exit(_) => frame.eax = (-syscall::ENOSYS) as u32,
+            Outcome::Exit(_) => frame.eax = errno::to_eax(Err(Errno::ENOSYS)),
         }
         if from_program {
             back_to_ring3();

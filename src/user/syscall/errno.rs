@@ -1,25 +1,74 @@
-//! The error numbers a system call answers (Linux
-//! include/uapi/asm-generic/errno-base.h and errno.h): the kernel's only
-//! copy, which the built-in programs' assembly gets as `const` operands.
+//! The error numbers a system call answers, as a type (Linux
+//! include/uapi/asm-generic/errno-base.h and errno.h; zCore's LxError).
+//!
+//! A handler returns `SysResult`: `Ok(value)` for EAX, or `Err(errno)`.
+//! `to_eax` is the one place that turns an errno into the negative number
+//! Linux programs test for; a forgotten minus can no longer look like
+//! success (glibc reads a positive answer as one). This enum is the
+//! kernel's only copy of the numbers: the built-in programs' assembly
+//! (src/user/programs.rs) gets them as `const` operands.
 
-/// No such file or directory.
-pub const ENOENT: i32 = 2;
-/// No such process: here, no free TLS slot (Linux's answer).
-pub const ESRCH: i32 = 3;
-/// Bad file descriptor.
-pub const EBADF: i32 = 9;
-/// Out of memory; for mprotect, a range that is not all mapped.
-pub const ENOMEM: i32 = 12;
-/// Bad address: a pointer or length the program may not use.
-pub const EFAULT: i32 = 14;
-/// Invalid argument.
-pub const EINVAL: i32 = 22;
-/// Not a terminal: an ioctl the console does not know.
-pub const ENOTTY: i32 = 25;
-/// Illegal seek: the console is not a file.
-pub const ESPIPE: i32 = 29;
-/// No such system call.
-pub const ENOSYS: i32 = 38;
-/// Not supported: for clock_nanosleep, a clock Linux knows but this
-/// kernel cannot sleep on.
-pub const EOPNOTSUPP: i32 = 95;
+/// A Linux errno. The variants keep Linux's names, the ones a reader
+/// finds in the man pages and in strace's output.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Errno {
+    /// No such file or directory.
+    ENOENT = 2,
+    /// No such process: here, no free TLS slot (Linux's answer).
+    ESRCH = 3,
+    /// Bad file descriptor: not open, or not open for that access.
+    EBADF = 9,
+    /// Try again: a non-blocking read with nothing to read.
+    EAGAIN = 11,
+    /// Out of memory; for mprotect, a range that is not all mapped.
+    ENOMEM = 12,
+    /// Bad address: a pointer or length the program may not use.
+    EFAULT = 14,
+    /// Invalid argument.
+    EINVAL = 22,
+    /// Too many open files: the process's descriptor table is full.
+    EMFILE = 24,
+    /// Not a terminal: an ioctl the console does not know.
+    ENOTTY = 25,
+    /// Illegal seek: the console is not a file.
+    ESPIPE = 29,
+    /// No such system call.
+    ENOSYS = 38,
+    /// Not supported: for clock_nanosleep, a clock Linux knows but this
+    /// kernel cannot sleep on.
+    EOPNOTSUPP = 95,
+}
+
+impl Errno {
+    /// The positive number, as in errno.h.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// What a system-call handler returns: the value for EAX, or the error.
+pub type SysResult = Result<u32, Errno>;
+
+/// EAX after a call: the value, or the errno negated, as Linux returns it.
+pub fn to_eax(result: SysResult) -> u32 {
+    match result {
+        Ok(value) => value,
+        Err(errno) => errno.code().wrapping_neg() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_negated_once_and_values_pass_unchanged() {
+        assert_eq!(to_eax(Err(Errno::EBADF)), -9i32 as u32);
+        assert_eq!(to_eax(Err(Errno::ENOSYS)), 0xFFFF_FFDA);
+        assert_eq!(to_eax(Ok(0)), 0);
+        // A break above 2 GiB is a value, not an error.
+        assert_eq!(to_eax(Ok(0x9000_0000)), 0x9000_0000);
+    }
+}

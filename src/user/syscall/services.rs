@@ -3,6 +3,7 @@
 //! scheduler (src/user/mod.rs) and the host tests with plain memory
 //! (`fake.rs`). Through it the handlers stay pure.
 
+use super::errno::Errno;
 use crate::cpu::gdt::TlsDescriptors;
 use crate::mm::space::Protection;
 use crate::user::umem::UserRange;
@@ -10,6 +11,15 @@ use crate::user::umem::UserRange;
 /// A user page the program may not use for the access (from a copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault;
+
+/// A copy that faulted is -EFAULT, unless the call says otherwise (for
+/// mprotect, a page that is not mapped is -ENOMEM): so `?` works on a
+/// copy inside a handler.
+impl From<Fault> for Errno {
+    fn from(_: Fault) -> Errno {
+        Errno::EFAULT
+    }
+}
 
 /// Which clock, for `Services::now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

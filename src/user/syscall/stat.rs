@@ -2,9 +2,9 @@
 //! readlink (Linux fs/stat.c, which holds readlinkat too). There is no
 //! file system: the console is the one file, /proc/self/exe the one link.
 
-use super::errno::{EBADF, EFAULT, EINVAL, ENOENT};
+use super::errno::{Errno, SysResult};
 use super::file::is_console;
-use super::services::{Fault, Services};
+use super::services::Services;
 use super::uaccess::{copy_out, read_c_string};
 use crate::user::abi::{self, CONSOLE_STATUS};
 
@@ -33,26 +33,21 @@ const PATH_LOOKUP_BYTES: usize = 64;
 /// own, so a relative path is taken from the root ("build/hello_c" is
 /// "/build/hello_c"). Like Linux, cut to the buffer's size and not NUL-
 /// terminated. Any other path: -ENOENT, for there are no files.
-pub(super) fn readlink(path: u32, buf: u32, size: u32, kernel: &mut impl Services) -> i32 {
+pub(super) fn readlink(path: u32, buf: u32, size: u32, kernel: &mut impl Services) -> SysResult {
     let mut name = [0u8; PATH_LOOKUP_BYTES];
-    let length = match read_c_string(path, &mut name, kernel) {
-        Err(Fault) => return -EFAULT,
-        Ok(length) => length,
-    };
+    let length = read_c_string(path, &mut name, kernel)?;
     if length.map(|n| &name[..n]) != Some(PROC_SELF_EXE) {
-        return -ENOENT;
+        return Err(Errno::ENOENT);
     }
     if size as i32 <= 0 {
-        return -EINVAL;
+        return Err(Errno::EINVAL);
     }
     let mut started = [0u8; 256];
     let n = kernel.program_path(&mut started);
     let mut target = [0u8; 257];
     let n = absolute_path(&started[..n], &mut target).min(size as usize);
-    match copy_out(&target[..n], buf, kernel) {
-        Ok(()) => n as i32,
-        Err(Fault) => -EFAULT,
-    }
+    copy_out(&target[..n], buf, kernel)?;
+    Ok(n as u32)
 }
 
 /// `path` as an absolute path, into `out` (one byte longer than `path`):
@@ -71,11 +66,12 @@ pub fn absolute_path(path: &[u8], out: &mut [u8]) -> usize {
 
 /// fstat64 on the console: a character device (see abi::CONSOLE_STATUS
 /// for what glibc makes of that).
-pub(super) fn fstat64(fd: u32, out: u32, kernel: &mut impl Services) -> i32 {
+pub(super) fn fstat64(fd: u32, out: u32, kernel: &mut impl Services) -> SysResult {
     if !is_console(fd) {
-        return -EBADF;
+        return Err(Errno::EBADF);
     }
-    copy_out(&abi::stat64(&CONSOLE_STATUS), out, kernel).map_or(-EFAULT, |()| 0)
+    copy_out(&abi::stat64(&CONSOLE_STATUS), out, kernel)?;
+    Ok(0)
 }
 
 /// statx: glibc 2.33 and later implement fstat with
@@ -90,20 +86,91 @@ pub(super) fn statx(
     mask: u32,
     out: u32,
     kernel: &mut impl Services,
-) -> i32 {
+) -> SysResult {
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
     let sync_both = flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE;
     if flags & !known != 0 || sync_both || mask & STATX_RESERVED != 0 {
-        return -EINVAL;
+        return Err(Errno::EINVAL);
     }
     let mut name = [0u8; 1];
-    match read_c_string(path, &mut name, kernel) {
-        Err(Fault) => return -EFAULT,
-        Ok(Some(0)) if flags & AT_EMPTY_PATH != 0 => {}
-        Ok(_) => return -ENOENT,
+    match read_c_string(path, &mut name, kernel)? {
+        Some(0) if flags & AT_EMPTY_PATH != 0 => {}
+        _ => return Err(Errno::ENOENT),
     }
     if !is_console(fd) {
-        return -EBADF;
+        return Err(Errno::EBADF);
     }
-    copy_out(&abi::statx(&CONSOLE_STATUS), out, kernel).map_or(-EFAULT, |()| 0)
+    copy_out(&abi::statx(&CONSOLE_STATUS), out, kernel)?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::syscall::fake::{Fake, BASE, SIZE};
+    use Errno::*;
+
+    #[test]
+    fn the_console_is_a_character_device_for_fstat64_and_statx() {
+        let mut k = Fake::new();
+        assert_eq!(fstat64(1, BASE + 512, &mut k), Ok(0));
+        assert_eq!(k.memory[512..608], abi::stat64(&CONSOLE_STATUS));
+        assert_eq!(fstat64(5, BASE + 512, &mut k), Err(EBADF));
+        assert_eq!(fstat64(0, 0xBFFF_FFF0, &mut k), Err(EFAULT));
+        // glibc's fstat(1): statx(1, "", AT_NO_AUTOMOUNT | AT_EMPTY_PATH, 0x7ff, buf).
+        let empty = BASE + SIZE - 1; // "" in the last byte of the mapping
+        let flags = AT_NO_AUTOMOUNT | AT_EMPTY_PATH;
+        assert_eq!(statx(1, empty, flags, 0x7ff, BASE + 1024, &mut k), Ok(0));
+        assert_eq!(k.memory[1024..1280], abi::statx(&CONSOLE_STATUS));
+        assert_eq!(statx(4, empty, flags, 0x7ff, BASE, &mut k), Err(EBADF));
+        assert_eq!(statx(1, empty, AT_NO_AUTOMOUNT, 0x7ff, BASE, &mut k), Err(ENOENT));
+        k.poke(BASE + 2048, b"/dev/tty\0");
+        assert_eq!(statx(1, BASE + 2048, flags, 0x7ff, BASE, &mut k), Err(ENOENT));
+        assert_eq!(statx(1, 0xC000_0000, flags, 0x7ff, BASE, &mut k), Err(EFAULT));
+        assert_eq!(statx(1, empty, flags | 0x6000, 0x7ff, BASE, &mut k), Err(EINVAL));
+        assert_eq!(statx(1, empty, flags | 1, 0x7ff, BASE, &mut k), Err(EINVAL));
+        assert_eq!(statx(1, empty, flags, STATX_RESERVED, BASE, &mut k), Err(EINVAL));
+        assert_eq!(statx(1, empty, flags, 0x7ff, BASE + SIZE - 8, &mut k), Err(EFAULT));
+    }
+
+    #[test]
+    fn readlink_proc_self_exe_gives_the_program_path() {
+        let mut k = Fake::new();
+        k.poke(BASE, b"/proc/self/exe\0");
+        assert_eq!(readlink(BASE, BASE + 64, 4096, &mut k), Ok(14));
+        assert_eq!(&k.memory[64..78], b"/build/hello_c");
+        // Cut to the buffer, not terminated, as on Linux.
+        k.memory[64..80].fill(b'.');
+        assert_eq!(readlink(BASE, BASE + 64, 5, &mut k), Ok(5));
+        assert_eq!(&k.memory[64..70], b"/buil.");
+        assert_eq!(readlink(BASE, BASE + 64, 0, &mut k), Err(EINVAL));
+        assert_eq!(readlink(BASE, 0xC000_0000, 16, &mut k), Err(EFAULT));
+        // The path string ends exactly at the end of the mapping: fine.
+        let at = BASE + SIZE - 15;
+        k.poke(at, b"/proc/self/exe\0");
+        assert_eq!(readlink(at, BASE + 64, 100, &mut k), Ok(14));
+        // One byte short of its NUL: the string runs off the mapping.
+        let at = BASE + SIZE - 14;
+        k.poke(at, b"/proc/self/exe");
+        assert_eq!(readlink(at, BASE + 64, 100, &mut k), Err(EFAULT));
+        k.poke(BASE, b"/proc/self/ex\0");
+        assert_eq!(readlink(BASE, BASE + 64, 100, &mut k), Err(ENOENT));
+        k.poke(BASE, &[b'x'; 100]);
+        assert_eq!(readlink(BASE, BASE + 64, 100, &mut k), Err(ENOENT));
+        assert_eq!(readlink(0xFFFF_FFF0, BASE, 100, &mut k), Err(EFAULT));
+    }
+
+    #[test]
+    fn program_paths_are_made_absolute_from_the_root() {
+        let absolute = |path: &[u8]| {
+            let mut out = [0u8; 32];
+            let n = absolute_path(path, &mut out);
+            out[..n].to_vec()
+        };
+        assert_eq!(absolute(b"/work/build/hello_c"), b"/work/build/hello_c");
+        assert_eq!(absolute(b"build/hello_c"), b"/build/hello_c");
+        assert_eq!(absolute(b"./hello_c"), b"/hello_c");
+        assert_eq!(absolute(b"hello_c"), b"/hello_c");
+        assert_eq!(absolute(b""), b"/");
+    }
 }
