@@ -81,7 +81,7 @@ use crate::mm::DirectMap;
 use crate::terminal::keys::{set1, Decoder, Key};
 use crate::terminal::{Input, INPUT};
 use crate::user::layout::FLAT_BASE;
-use crate::user::syscall::{SYS_GETPID, SYS_SCHED_YIELD, SYS_WRITE};
+use crate::user::syscall::numbers::{SYS_GETPID, SYS_SCHED_YIELD, SYS_WRITE};
 use crate::{console, print, println, sched, terminal, user};
 
 /// Vector of the `iretd`-only gate (in the benchmark's IDT copy only).

@@ -43,7 +43,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use crate::cpu::gdt::KERNEL_DATA;
 use crate::dev::{i8042, pic, uart};
 use crate::user::layout::FLAT_BASE;
-use crate::user::syscall::SYS_EXIT;
+use crate::user::syscall::numbers::SYS_EXIT;
 
 /// The vector src/bench/measure.rs gives the classic stub (it pushes it itself).
 pub const CLASSIC_VECTOR: u8 = 0x41;

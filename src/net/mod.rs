@@ -172,9 +172,9 @@ mod hw {
             let (rx, tx) = (s.card.receiver(), s.card.transmitter());
             let stack_drops: u32 = s.drops.iter().sum::<u32>() + s.socket_full;
             out(format_args!(
-                "net: e1000 {} interrupts ({} not ours), received {}, sent {}; dropped: by the card \
-                 {} (ring full: MPC {}, RNBC {}; undersize {}, oversize {}), bad frames {}, by the \
-                 stack {} (",
+                "net: e1000 {} interrupts ({} not ours), received {}, sent {}; dropped: by the \
+                 card {} (ring full: MPC {}, RNBC {}; undersize {}, oversize {}), bad frames {}, \
+                 by the stack {} (",
                 INTERRUPTS.load(Ordering::Relaxed),
                 NOT_OURS.load(Ordering::Relaxed),
                 rx.received,

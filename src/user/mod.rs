@@ -25,10 +25,8 @@
 
 pub mod abi;
 pub mod elf;
-pub mod fdcall;
 pub mod layout;
 pub mod random;
-pub mod sockcall;
 pub mod stack;
 pub mod syscall;
 pub mod tls;
@@ -43,12 +41,12 @@ pub use self::hw::*;
 #[cfg(target_os = "none")]
 mod hw {
     use super::elf;
-    use super::fdcall::{self, Descriptors};
     use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
     use super::random;
-    use super::sockcall::{self, Sockets};
     use super::stack::{self, StartInfo};
-    use super::syscall::{self, Clock, Fault, Outcome, Services};
+    use super::syscall::fd;
+    use super::syscall::{self, errno, Clock, Descriptors, Errno, Fault, Outcome, Services};
+    use super::syscall::{Socket, Sockets};
     use super::umem::UserRange;
     use crate::console;
     use crate::cpu::gdt::{self, TlsDescriptors};
@@ -420,20 +418,20 @@ mod hw {
     /// The socket calls reach the network layer (src/net/socket.rs)
     /// through the process's table of open files.
     impl Sockets for KernelServices {
-        fn socket_at(&mut self, fd: u32) -> Result<sockcall::Socket, i32> {
-            fdcall::socket_at(sched::with_current(|p| p.files.get(fd)))
+        fn socket_at(&mut self, fd: u32) -> Result<Socket, Errno> {
+            fd::socket_at(sched::with_current(|p| p.files.get(fd)))
         }
 
-        fn open_socket(&mut self, kind: Kind, nonblocking: bool) -> Result<u32, i32> {
-            let id = socket::open(kind).map_err(|e| -sockcall::errno(e))?;
+        fn open_socket(&mut self, kind: Kind, nonblocking: bool) -> Result<u32, Errno> {
+            let id = socket::open(kind)?;
             self.install_socket(id.0, nonblocking)
         }
 
-        fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, i32> {
+        fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, Errno> {
             let open = Open { file: File::Socket(id), nonblocking };
             sched::with_current(|p| p.files.open(open)).map_err(|_| {
                 socket::release(SocketId(id));
-                -fdcall::EMFILE
+                Errno::EMFILE
             })
         }
 
@@ -515,26 +513,26 @@ mod hw {
             }
         }
 
-        fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, i32> {
-            let open = self.file(fd).ok_or(-syscall::EBADF)?;
+        fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, Errno> {
+            let open = self.file(fd).ok_or(Errno::EBADF)?;
             if from as usize >= MAX_FDS {
-                return Err(-syscall::EINVAL);
+                return Err(Errno::EINVAL);
             }
             let new = sched::with_current(|p| {
                 let free = (from..MAX_FDS as u32).find(|&n| p.files.get(n).is_none())?;
                 p.files.duplicate_to(fd, free).ok().map(|_| free)
             });
-            let new = new.ok_or(-fdcall::EMFILE)?;
+            let new = new.ok_or(Errno::EMFILE)?;
             if let File::Socket(id) = open.file {
                 socket::add_reference(SocketId(id));
             }
             Ok(new)
         }
 
-        fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, i32> {
-            let open = self.file(old).ok_or(-syscall::EBADF)?;
+        fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, Errno> {
+            let open = self.file(old).ok_or(Errno::EBADF)?;
             let replaced = sched::with_current(|p| p.files.duplicate_to(old, new))
-                .map_err(|_| -syscall::EBADF)?;
+                .map_err(|_| Errno::EBADF)?;
             if old != new {
                 if let File::Socket(id) = open.file {
                     socket::add_reference(SocketId(id));
@@ -554,10 +552,10 @@ mod hw {
         let from_program = frame.ring() == 3;
         let args = [frame.ebx, frame.ecx, frame.edx, frame.esi, frame.edi, frame.ebp];
         match syscall::dispatch(frame.eax, args, &mut KernelServices) {
-            Outcome::Return(value) => frame.eax = value as u32,
+            Outcome::Return(value) => frame.eax = value,
             Outcome::Exit(status) if from_program => end(Exit::Exited(status)),
             // exit from ring 0 (a test or benchmark) has no program to end.
-            Outcome::Exit(_) => frame.eax = (-syscall::ENOSYS) as u32,
+            Outcome::Exit(_) => frame.eax = errno::to_eax(Err(Errno::ENOSYS)),
         }
         if from_program {
             back_to_ring3();

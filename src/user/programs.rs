@@ -15,7 +15,9 @@
 //! thing ring 3 must not be able to do, and must be stopped by the CPU.
 
 use super::layout::{FLAT_BASE, STACK_TOP};
-use super::syscall::{EBADF, EFAULT, ENOSYS, STDIN, STDOUT, SYS_EXIT, SYS_READ, SYS_WRITE};
+use super::syscall::errno::Errno;
+use super::syscall::file::{STDIN, STDOUT};
+use super::syscall::numbers::{SYS_EXIT, SYS_READ, SYS_WRITE};
 use crate::cpu::paging::KERNEL_BASE;
 
 /// An address inside the kernel's image: its first byte (linker.ld).
@@ -195,9 +197,9 @@ hello_message_end:
     sys_exit = const SYS_EXIT,
     sys_read = const SYS_READ,
     sys_write = const SYS_WRITE,
-    ebadf = const EBADF,
-    efault = const EFAULT,
-    enosys = const ENOSYS,
+    ebadf = const Errno::EBADF.code(),
+    efault = const Errno::EFAULT.code(),
+    enosys = const Errno::ENOSYS.code(),
     stdin = const STDIN,
     stdout = const STDOUT,
     options(att_syntax)

@@ -23,7 +23,7 @@
 //! segment, keeps a program out of the kernel (GS:0 at a kernel address
 //! is a #PF like any other access there).
 //!
-//! Pure, host-tested; the system call (src/user/syscall.rs) copies the
+//! Pure, host-tested; the system call (src/user/syscall/process.rs) copies the
 //! struct in and out, the scheduler installs the result (src/cpu/gdt.rs).
 
 use crate::cpu::gdt::{descriptor, Access, Flags, TlsDescriptors, TLS_ENTRIES, TLS_FIRST_INDEX};

@@ -6,7 +6,7 @@
  *
  * System calls go through `int $0x80`, number in EAX, arguments in EBX,
  * ECX, EDX, the result in EAX (a negative errno on failure): the Linux
- * i386 ABI, which src/user/syscall.rs implements.
+ * i386 ABI, which src/user/syscall/ implements.
  */
 #ifndef LINUX_H
 #define LINUX_H

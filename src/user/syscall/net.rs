@@ -16,9 +16,10 @@
 //! `Sockets` with the file-descriptor table and src/net/, the host tests
 //! with plain memory.
 
-use super::syscall::{Fault, Services, EFAULT, EINVAL};
-use super::umem::UserRange;
+use super::errno::{Errno, SysResult};
+use super::services::{Services, Sockets};
 use crate::net::api::{Address as SocketAddress, Kind as SocketKind, NetError};
+use crate::user::umem::UserRange;
 
 /// socketcall's call numbers (linux/net.h).
 pub const SYS_SOCKET: u32 = 1;
@@ -98,40 +99,19 @@ pub const SHUT_RD: u32 = 0;
 pub const SHUT_WR: u32 = 1;
 pub const SHUT_RDWR: u32 = 2;
 
-/// Linux errnos the socket calls answer with.
-pub const EAGAIN: i32 = 11;
-pub const ENOTSOCK: i32 = 88;
-pub const EDESTADDRREQ: i32 = 89;
-pub const EMSGSIZE: i32 = 90;
-pub const EPROTONOSUPPORT: i32 = 93;
-pub const ESOCKTNOSUPPORT: i32 = 94;
-pub const EOPNOTSUPP: i32 = 95;
-pub const EAFNOSUPPORT: i32 = 97;
-pub const EADDRINUSE: i32 = 98;
-pub const EADDRNOTAVAIL: i32 = 99;
-pub const ENETDOWN: i32 = 100;
-pub const ECONNRESET: i32 = 104;
-pub const ENOBUFS: i32 = 105;
-pub const EISCONN: i32 = 106;
-pub const ENOTCONN: i32 = 107;
-pub const ECONNREFUSED: i32 = 111;
-pub const EPIPE: i32 = 32;
-pub const ENOPROTOOPT: i32 = 92;
-pub const EINTR: i32 = 4;
-
 /// struct sockaddr_in: family (2 bytes, host order), port (2, network
 /// order), address (4, network order), 8 bytes of zero padding.
 pub const SOCKADDR_IN_BYTES: u32 = 16;
 
 /// Decodes a struct sockaddr_in of `len` bytes. Linux checks the length
 /// first (EINVAL when shorter than sockaddr_in), then the family.
-pub fn decode_sockaddr(bytes: &[u8]) -> Result<SocketAddress, i32> {
+pub fn decode_sockaddr(bytes: &[u8]) -> Result<SocketAddress, Errno> {
     if bytes.len() < SOCKADDR_IN_BYTES as usize {
-        return Err(-EINVAL);
+        return Err(Errno::EINVAL);
     }
     let family = u16::from_le_bytes([bytes[0], bytes[1]]);
     if u32::from(family) != AF_INET {
-        return Err(-EAFNOSUPPORT);
+        return Err(Errno::EAFNOSUPPORT);
     }
     Ok(SocketAddress {
         port: u16::from_be_bytes([bytes[2], bytes[3]]),
@@ -149,67 +129,26 @@ pub fn encode_sockaddr(address: SocketAddress) -> [u8; 16] {
 }
 
 /// Linux's errno for what went wrong in the network layer.
-pub fn errno(e: NetError) -> i32 {
-    match e {
-        NetError::WouldBlock => EAGAIN,
-        NetError::NoNetwork => ENETDOWN,
-        NetError::NoBuffers => ENOBUFS,
-        NetError::AddressInUse => EADDRINUSE,
-        NetError::AddressNotAvailable => EADDRNOTAVAIL,
-        NetError::Invalid => EINVAL,
-        NetError::NotConnected => ENOTCONN,
-        NetError::IsConnected => EISCONN,
-        NetError::Refused => ECONNREFUSED,
-        NetError::Reset => ECONNRESET,
-        NetError::BrokenPipe => EPIPE,
-        NetError::TooLong => EMSGSIZE,
-        NetError::NoDestination => EDESTADDRREQ,
-        NetError::NotSupported => EOPNOTSUPP,
-        NetError::Interrupted => EINTR,
+impl From<NetError> for Errno {
+    fn from(e: NetError) -> Errno {
+        match e {
+            NetError::WouldBlock => Errno::EAGAIN,
+            NetError::NoNetwork => Errno::ENETDOWN,
+            NetError::NoBuffers => Errno::ENOBUFS,
+            NetError::AddressInUse => Errno::EADDRINUSE,
+            NetError::AddressNotAvailable => Errno::EADDRNOTAVAIL,
+            NetError::Invalid => Errno::EINVAL,
+            NetError::NotConnected => Errno::ENOTCONN,
+            NetError::IsConnected => Errno::EISCONN,
+            NetError::Refused => Errno::ECONNREFUSED,
+            NetError::Reset => Errno::ECONNRESET,
+            NetError::BrokenPipe => Errno::EPIPE,
+            NetError::TooLong => Errno::EMSGSIZE,
+            NetError::NoDestination => Errno::EDESTADDRREQ,
+            NetError::NotSupported => Errno::EOPNOTSUPP,
+            NetError::Interrupted => Errno::EINTR,
+        }
     }
-}
-
-/// A socket as the table of open files names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Socket {
-    pub id: u16,
-    /// O_NONBLOCK on the open file.
-    pub nonblocking: bool,
-}
-
-/// What the socket calls need from the kernel: the open-file table (fd
-/// to socket, a new fd for a new socket) and the network layer.
-pub trait Sockets: Services {
-    /// The socket behind `fd`: Err(-EBADF) if no file is open there,
-    /// Err(-ENOTSOCK) if it is not a socket.
-    fn socket_at(&mut self, fd: u32) -> Result<Socket, i32>;
-    /// A new socket of `kind` at the lowest free fd; the fd.
-    fn open_socket(&mut self, kind: SocketKind, nonblocking: bool) -> Result<u32, i32>;
-    /// Puts `id` (a new connection from accept) at the lowest free fd;
-    /// Err(-EMFILE) when none is free (the connection is then closed).
-    fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, i32>;
-    fn kind(&mut self, id: u16) -> SocketKind;
-    fn bind(&mut self, id: u16, to: SocketAddress) -> Result<(), NetError>;
-    fn listen(&mut self, id: u16, backlog: u32) -> Result<(), NetError>;
-    fn accept(&mut self, id: u16, nonblocking: bool) -> Result<(u16, SocketAddress), NetError>;
-    fn connect(&mut self, id: u16, to: SocketAddress, nonblocking: bool) -> Result<(), NetError>;
-    fn send(
-        &mut self,
-        id: u16,
-        bytes: &[u8],
-        to: Option<SocketAddress>,
-        nonblocking: bool,
-    ) -> Result<usize, NetError>;
-    fn receive(
-        &mut self,
-        id: u16,
-        buffer: &mut [u8],
-        nonblocking: bool,
-    ) -> Result<(usize, Option<SocketAddress>), NetError>;
-    fn shutdown(&mut self, id: u16, read: bool, write: bool) -> Result<(), NetError>;
-    fn local_address(&mut self, id: u16) -> Result<SocketAddress, NetError>;
-    fn peer_address(&mut self, id: u16) -> Result<SocketAddress, NetError>;
-    fn set_reuse_address(&mut self, id: u16, on: bool) -> Result<(), NetError>;
 }
 
 /// Bytes moved through the kernel per step of a send or receive: one
@@ -217,14 +156,14 @@ pub trait Sockets: Services {
 pub const BOUNCE: usize = 1472 * 2;
 
 /// socketcall(call, args): reads the arguments, then `call`.
-pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> i32 {
-    let Some(&count) = NARGS.get(call as usize).filter(|_| call >= 1) else { return -EINVAL };
+pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> SysResult {
+    let Some(&count) = NARGS.get(call as usize).filter(|_| call >= 1) else {
+        return Err(Errno::EINVAL);
+    };
     let mut raw = [0u8; 24];
     let bytes = &mut raw[..usize::from(count) * 4];
-    let Some(user) = UserRange::new(args, bytes.len() as u32) else { return -EFAULT };
-    if k.copy_from_user(user, bytes).is_err() {
-        return -EFAULT;
-    }
+    let user = UserRange::new(args, bytes.len() as u32).ok_or(Errno::EFAULT)?;
+    k.copy_from_user(user, bytes)?;
     let mut a = [0u32; 6];
     for (i, word) in raw.chunks_exact(4).enumerate() {
         a[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
@@ -233,8 +172,8 @@ pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> i32 {
 }
 
 /// A socket call with its arguments in hand.
-pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> i32 {
-    let result = match call {
+pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> SysResult {
+    match call {
         SYS_SOCKET => socket(a[0], a[1], a[2], k),
         SYS_BIND => bind(a[0], a[1], a[2], k),
         SYS_CONNECT => connect(a[0], a[1], a[2], k),
@@ -252,27 +191,22 @@ pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> i32 {
         SYS_GETSOCKOPT => getsockopt(a[0], a[1], a[2], a[3], a[4], k),
         // socketpair needs AF_UNIX, sendmsg/recvmsg and the mmsg calls
         // are not here (yet): the program is told so.
-        SYS_SOCKETPAIR => Err(-EOPNOTSUPP),
-        _ => Err(-EINVAL),
-    };
-    result.unwrap_or_else(|e| e)
-}
-
-fn net<T>(r: Result<T, NetError>) -> Result<T, i32> {
-    r.map_err(|e| -errno(e))
+        SYS_SOCKETPAIR => Err(Errno::EOPNOTSUPP),
+        _ => Err(Errno::EINVAL),
+    }
 }
 
 /// Reads a sockaddr of `len` bytes at `at`.
-fn read_sockaddr(at: u32, len: u32, k: &mut impl Services) -> Result<SocketAddress, i32> {
+fn read_sockaddr(at: u32, len: u32, k: &mut impl Services) -> Result<SocketAddress, Errno> {
     // Linux: a length beyond sockaddr_storage (128) or negative is EINVAL.
     if len > 128 {
-        return Err(-EINVAL);
+        return Err(Errno::EINVAL);
     }
     let mut bytes = [0u8; 16];
     let n = len.min(SOCKADDR_IN_BYTES) as usize;
-    let user = UserRange::new(at, n as u32).ok_or(-EFAULT)?;
-    k.copy_from_user(user, &mut bytes[..n]).map_err(|Fault| -EFAULT)?;
-    decode_sockaddr(&bytes[..n.max(len.min(16) as usize)])
+    let user = UserRange::new(at, n as u32).ok_or(Errno::EFAULT)?;
+    k.copy_from_user(user, &mut bytes[..n])?;
+    decode_sockaddr(&bytes[..n])
 }
 
 /// Writes `address` for a caller that passed `at` and `len_at` (a
@@ -283,73 +217,78 @@ fn write_sockaddr(
     at: u32,
     len_at: u32,
     k: &mut impl Services,
-) -> Result<(), i32> {
+) -> Result<(), Errno> {
     if at == 0 {
         return Ok(());
     }
     let mut len_bytes = [0u8; 4];
-    let len_user = UserRange::new(len_at, 4).ok_or(-EFAULT)?;
-    k.copy_from_user(len_user, &mut len_bytes).map_err(|Fault| -EFAULT)?;
+    let len_user = UserRange::new(len_at, 4).ok_or(Errno::EFAULT)?;
+    k.copy_from_user(len_user, &mut len_bytes)?;
     let room = i32::from_le_bytes(len_bytes);
     if room < 0 {
-        return Err(-EINVAL);
+        return Err(Errno::EINVAL);
     }
     let bytes = encode_sockaddr(address);
     let n = (room as u32).min(SOCKADDR_IN_BYTES);
-    let user = UserRange::new(at, n).ok_or(-EFAULT)?;
-    k.copy_to_user(&bytes[..n as usize], user).map_err(|Fault| -EFAULT)?;
-    k.copy_to_user(&SOCKADDR_IN_BYTES.to_le_bytes(), len_user).map_err(|Fault| -EFAULT)
+    let user = UserRange::new(at, n).ok_or(Errno::EFAULT)?;
+    k.copy_to_user(&bytes[..n as usize], user)?;
+    k.copy_to_user(&SOCKADDR_IN_BYTES.to_le_bytes(), len_user)?;
+    Ok(())
 }
 
-fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Sockets) -> SysResult {
     if domain != AF_INET {
-        return Err(-EAFNOSUPPORT);
+        return Err(Errno::EAFNOSUPPORT);
     }
     let flags = kind & (SOCK_NONBLOCK | SOCK_CLOEXEC);
     let kind = match (kind & !flags, protocol) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => SocketKind::Stream,
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => SocketKind::Datagram,
-        (SOCK_STREAM | SOCK_DGRAM, _) => return Err(-EPROTONOSUPPORT),
-        _ => return Err(-ESOCKTNOSUPPORT),
+        (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
     };
-    k.open_socket(kind, flags & SOCK_NONBLOCK != 0).map(|fd| fd as i32)
+    k.open_socket(kind, flags & SOCK_NONBLOCK != 0)
 }
 
-fn bind(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn bind(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> SysResult {
     let s = k.socket_at(fd)?;
     let address = read_sockaddr(at, len, k)?;
-    net(k.bind(s.id, address)).map(|()| 0)
+    k.bind(s.id, address)?;
+    Ok(0)
 }
 
-fn listen(fd: u32, backlog: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn listen(fd: u32, backlog: u32, k: &mut impl Sockets) -> SysResult {
     let s = k.socket_at(fd)?;
-    net(k.listen(s.id, backlog)).map(|()| 0)
+    k.listen(s.id, backlog)?;
+    Ok(0)
 }
 
-fn connect(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn connect(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> SysResult {
     let s = k.socket_at(fd)?;
     let address = read_sockaddr(at, len, k)?;
-    net(k.connect(s.id, address, s.nonblocking)).map(|()| 0)
+    k.connect(s.id, address, s.nonblocking)?;
+    Ok(0)
 }
 
-fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Sockets) -> SysResult {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-        return Err(-EINVAL);
+        return Err(Errno::EINVAL);
     }
     let s = k.socket_at(fd)?;
-    let (id, peer) = net(k.accept(s.id, s.nonblocking))?;
+    let (id, peer) = k.accept(s.id, s.nonblocking)?;
     let new = k.install_socket(id, flags & SOCK_NONBLOCK != 0)?;
     write_sockaddr(peer, at, len_at, k)?;
-    Ok(new as i32)
+    Ok(new)
 }
 
-fn name(fd: u32, at: u32, len_at: u32, peer: bool, k: &mut impl Sockets) -> Result<i32, i32> {
+fn name(fd: u32, at: u32, len_at: u32, peer: bool, k: &mut impl Sockets) -> SysResult {
     let s = k.socket_at(fd)?;
-    let address = net(if peer { k.peer_address(s.id) } else { k.local_address(s.id) })?;
+    let address = if peer { k.peer_address(s.id) } else { k.local_address(s.id) }?;
     if at == 0 {
-        return Err(-EFAULT);
+        return Err(Errno::EFAULT);
     }
-    write_sockaddr(address, at, len_at, k).map(|()| 0)
+    write_sockaddr(address, at, len_at, k)?;
+    Ok(0)
 }
 
 fn send(
@@ -360,40 +299,40 @@ fn send(
     to: u32,
     to_len: u32,
     k: &mut impl Sockets,
-) -> Result<i32, i32> {
+) -> SysResult {
     let s = k.socket_at(fd)?;
     let to = if to == 0 { None } else { Some(read_sockaddr(to, to_len, k)?) };
-    let user = UserRange::new(buf, len).ok_or(-EFAULT)?;
+    let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
     let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
     let datagram = k.kind(s.id) == SocketKind::Datagram;
     let mut bytes = [0u8; BOUNCE];
     if datagram {
         // One datagram, one piece.
         if len as usize > bytes.len() {
-            return Err(-EMSGSIZE);
+            return Err(Errno::EMSGSIZE);
         }
         let piece = &mut bytes[..len as usize];
-        k.copy_from_user(user, piece).map_err(|Fault| -EFAULT)?;
-        return net(k.send(s.id, piece, to, nonblocking)).map(|n| n as i32);
+        k.copy_from_user(user, piece)?;
+        return Ok(k.send(s.id, piece, to, nonblocking)? as u32);
     }
     let mut done = 0u32;
     while done < len || len == 0 {
         let n = (len - done).min(bytes.len() as u32);
         let part = user.part(done, n).expect("inside the checked range");
         if k.copy_from_user(part, &mut bytes[..n as usize]).is_err() {
-            return if done > 0 { Ok(done as i32) } else { Err(-EFAULT) };
+            return if done > 0 { Ok(done) } else { Err(Errno::EFAULT) };
         }
         match k.send(s.id, &bytes[..n as usize], to, nonblocking || done > 0) {
             Ok(sent) => done += sent as u32,
             // What was sent is the answer; the error comes next time.
             Err(_) if done > 0 => break,
-            Err(e) => return Err(-errno(e)),
+            Err(e) => return Err(e.into()),
         }
         if len == 0 {
             break;
         }
     }
-    Ok(done as i32)
+    Ok(done)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -405,42 +344,43 @@ fn receive(
     from: u32,
     from_len: u32,
     k: &mut impl Sockets,
-) -> Result<i32, i32> {
+) -> SysResult {
     let s = k.socket_at(fd)?;
-    let user = UserRange::new(buf, len).ok_or(-EFAULT)?;
+    let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
     let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
     let mut bytes = [0u8; BOUNCE];
     let want = (len as usize).min(bytes.len());
     // Check the buffer first, so that a bad one consumes nothing.
     let probe = user.part(0, want as u32).expect("inside");
-    k.copy_to_user(&bytes[..want], probe).map_err(|Fault| -EFAULT)?;
-    let (n, sender) = net(k.receive(s.id, &mut bytes[..want], nonblocking))?;
+    k.copy_to_user(&bytes[..want], probe)?;
+    let (n, sender) = k.receive(s.id, &mut bytes[..want], nonblocking)?;
     let filled = user.part(0, n as u32).expect("no more than asked");
-    k.copy_to_user(&bytes[..n], filled).map_err(|Fault| -EFAULT)?;
+    k.copy_to_user(&bytes[..n], filled)?;
     if let Some(sender) = sender {
         write_sockaddr(sender, from, from_len, k)?;
     }
-    Ok(n as i32)
+    Ok(n as u32)
 }
 
-fn shutdown(fd: u32, how: u32, k: &mut impl Sockets) -> Result<i32, i32> {
+fn shutdown(fd: u32, how: u32, k: &mut impl Sockets) -> SysResult {
     let s = k.socket_at(fd)?;
     let (read, write) = match how {
         SHUT_RD => (true, false),
         SHUT_WR => (false, true),
         SHUT_RDWR => (true, true),
-        _ => return Err(-EINVAL),
+        _ => return Err(Errno::EINVAL),
     };
-    net(k.shutdown(s.id, read, write)).map(|()| 0)
+    k.shutdown(s.id, read, write)?;
+    Ok(0)
 }
 
-fn read_int(at: u32, len: u32, k: &mut impl Services) -> Result<u32, i32> {
+fn read_int(at: u32, len: u32, k: &mut impl Services) -> Result<u32, Errno> {
     if len < 4 {
-        return Err(-EINVAL);
+        return Err(Errno::EINVAL);
     }
     let mut bytes = [0u8; 4];
-    let user = UserRange::new(at, 4).ok_or(-EFAULT)?;
-    k.copy_from_user(user, &mut bytes).map_err(|Fault| -EFAULT)?;
+    let user = UserRange::new(at, 4).ok_or(Errno::EFAULT)?;
+    k.copy_from_user(user, &mut bytes)?;
     Ok(u32::from_le_bytes(bytes))
 }
 
@@ -451,18 +391,21 @@ fn setsockopt(
     at: u32,
     len: u32,
     k: &mut impl Sockets,
-) -> Result<i32, i32> {
+) -> SysResult {
     let s = k.socket_at(fd)?;
     if level != SOL_SOCKET {
-        return Err(-ENOPROTOOPT);
+        return Err(Errno::ENOPROTOOPT);
     }
     let value = read_int(at, len, k)?;
     match option {
-        SO_REUSEADDR => net(k.set_reuse_address(s.id, value != 0)).map(|()| 0),
+        SO_REUSEADDR => {
+            k.set_reuse_address(s.id, value != 0)?;
+            Ok(0)
+        }
         // Accepted and not acted on: the buffers are the pools' sizes,
         // keep-alive is never sent.
         SO_KEEPALIVE | SO_RCVBUF | SO_SNDBUF => Ok(0),
-        _ => Err(-ENOPROTOOPT),
+        _ => Err(Errno::ENOPROTOOPT),
     }
 }
 
@@ -473,10 +416,10 @@ fn getsockopt(
     at: u32,
     len_at: u32,
     k: &mut impl Sockets,
-) -> Result<i32, i32> {
+) -> SysResult {
     let s = k.socket_at(fd)?;
     if level != SOL_SOCKET {
-        return Err(-ENOPROTOOPT);
+        return Err(Errno::ENOPROTOOPT);
     }
     let value = match option {
         SO_TYPE => match k.kind(s.id) {
@@ -484,13 +427,120 @@ fn getsockopt(
             SocketKind::Datagram => SOCK_DGRAM,
         },
         SO_ERROR => 0,
-        _ => return Err(-ENOPROTOOPT),
+        _ => return Err(Errno::ENOPROTOOPT),
     };
     let len = read_int(len_at, 4, k)?;
     let n = len.min(4);
-    let user = UserRange::new(at, n).ok_or(-EFAULT)?;
-    k.copy_to_user(&value.to_le_bytes()[..n as usize], user).map_err(|Fault| -EFAULT)?;
-    let len_user = UserRange::new(len_at, 4).ok_or(-EFAULT)?;
-    k.copy_to_user(&n.to_le_bytes(), len_user).map_err(|Fault| -EFAULT)?;
+    let user = UserRange::new(at, n).ok_or(Errno::EFAULT)?;
+    k.copy_to_user(&value.to_le_bytes()[..n as usize], user)?;
+    let len_user = UserRange::new(len_at, 4).ok_or(Errno::EFAULT)?;
+    k.copy_to_user(&n.to_le_bytes(), len_user)?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::{Fake, BASE};
+    use super::super::fd::route;
+    use super::*;
+    use std::vec::Vec;
+
+    fn call(k: &mut Fake, number: u32, args: [u32; 6]) -> SysResult {
+        route(number, args, k).expect("a call fd.rs routes")
+    }
+
+    fn words(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    fn sockaddr(ip: [u8; 4], port: u16) -> [u8; 16] {
+        encode_sockaddr(SocketAddress { ip, port })
+    }
+
+    const SOCKETCALL: u32 = super::super::numbers::SYS_SOCKETCALL;
+
+    #[test]
+    fn socketcall_reads_its_arguments_from_user_memory() {
+        let mut k = Fake::new();
+        // socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), arguments at BASE.
+        k.poke(BASE, &words(&[2, 2 | SOCK_NONBLOCK, 0]));
+        assert_eq!(call(&mut k, SOCKETCALL, [SYS_SOCKET, BASE, 0, 0, 0, 0]), Ok(3));
+        assert!(k.files.get(3).unwrap().nonblocking);
+        // bind(3, &addr, 16): 0.0.0.0:5555, the port in network order.
+        k.poke(BASE + 64, &sockaddr([0; 4], 5555));
+        k.poke(BASE, &words(&[3, BASE + 64, 16]));
+        assert_eq!(call(&mut k, SOCKETCALL, [SYS_BIND, BASE, 0, 0, 0, 0]), Ok(0));
+        assert_eq!(k.bound, [(4, SocketAddress { ip: [0; 4], port: 5555 })]);
+        // The direct call (361) takes the same arguments in registers.
+        assert_eq!(call(&mut k, 361, [3, BASE + 64, 16, 0, 0, 0]), Ok(0));
+        // Arguments on a page the program does not have; no such call.
+        assert_eq!(call(&mut k, SOCKETCALL, [SYS_BIND, 0x1000, 0, 0, 0, 0]), Err(Errno::EFAULT));
+        assert_eq!(call(&mut k, SOCKETCALL, [99, BASE, 0, 0, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(call(&mut k, SOCKETCALL, [0, BASE, 0, 0, 0, 0]), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn the_arguments_are_checked_as_linux_checks_them() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, [10, 1, 0, 0, 0, 0]), Err(Errno::EAFNOSUPPORT));
+        assert_eq!(call(&mut k, 359, [2, 3, 0, 0, 0, 0]), Err(Errno::ESOCKTNOSUPPORT));
+        assert_eq!(call(&mut k, 359, [2, 1, 17, 0, 0, 0]), Err(Errno::EPROTONOSUPPORT));
+        assert_eq!(call(&mut k, 359, [2, 2, 0, 0, 0, 0]), Ok(3));
+        let mut unix = sockaddr([0; 4], 7);
+        unix[0] = 1; // AF_UNIX
+        k.poke(BASE, &unix);
+        assert_eq!(call(&mut k, 361, [3, BASE, 16, 0, 0, 0]), Err(Errno::EAFNOSUPPORT));
+        // Too short for a sockaddr_in: EINVAL comes before the family.
+        assert_eq!(call(&mut k, 361, [3, BASE, 8, 0, 0, 0]), Err(Errno::EINVAL));
+        k.poke(BASE, &sockaddr([0; 4], 80));
+        assert_eq!(call(&mut k, 361, [3, BASE, 16, 0, 0, 0]), Err(Errno::EADDRINUSE));
+        // The console is not a socket; fd 9 is not open.
+        assert_eq!(call(&mut k, 361, [1, BASE, 16, 0, 0, 0]), Err(Errno::ENOTSOCK));
+        assert_eq!(call(&mut k, 361, [9, BASE, 16, 0, 0, 0]), Err(Errno::EBADF));
+        // setsockopt(SO_REUSEADDR) needs an int.
+        k.poke(BASE + 32, &1u32.to_le_bytes());
+        assert_eq!(call(&mut k, 366, [3, SOL_SOCKET, SO_REUSEADDR, BASE + 32, 4, 0]), Ok(0));
+        assert_eq!(
+            call(&mut k, 366, [3, SOL_SOCKET, SO_REUSEADDR, BASE + 32, 2, 0]),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(call(&mut k, 366, [3, 6, 1, BASE + 32, 4, 0]), Err(Errno::ENOPROTOOPT));
+    }
+
+    #[test]
+    fn accept_and_recvfrom_write_the_address_back_value_result() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, [2, 1, 0, 0, 0, 0]), Ok(3));
+        // accept4(3, &addr, &len = 16, 0)
+        k.poke(BASE + 32, &16u32.to_le_bytes());
+        assert_eq!(call(&mut k, 364, [3, BASE, BASE + 32, 0, 0, 0]), Ok(4));
+        assert_eq!(k.memory[..16], sockaddr([10, 0, 2, 2], 40000));
+        assert_eq!(k.word(BASE + 32), 16);
+        // A short buffer gets what fits; the length says the whole.
+        k.memory[..16].fill(0xAA);
+        k.poke(BASE + 32, &4u32.to_le_bytes());
+        assert_eq!(call(&mut k, 364, [3, BASE, BASE + 32, 0, 0, 0]), Ok(5));
+        assert_eq!(k.memory[..5], [2, 0, 0x9C, 0x40, 0xAA]);
+        assert_eq!(k.word(BASE + 32), 16);
+        // recvfrom(4, buf, 100, 0, &from, &len)
+        k.poke(BASE + 32, &16u32.to_le_bytes());
+        assert_eq!(call(&mut k, 371, [4, BASE + 100, 100, 0, BASE, BASE + 32]), Ok(4));
+        assert_eq!(&k.memory[100..104], b"pong");
+        assert_eq!(k.memory[..16], sockaddr([10, 0, 2, 2], 9));
+        // A non-blocking accept with nothing there is EAGAIN.
+        assert_eq!(call(&mut k, 359, [2, 1 | SOCK_NONBLOCK, 0, 0, 0, 0]), Ok(6));
+        assert_eq!(call(&mut k, 364, [6, 0, 0, 0, 0, 0]), Err(Errno::EAGAIN));
+        assert_eq!(call(&mut k, 364, [3, 0, 0, 7, 0, 0]), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn every_socketcall_has_its_argument_count() {
+        assert_eq!(NARGS[SYS_RECVFROM as usize], 6);
+        assert_eq!(NARGS[SYS_ACCEPT4 as usize], 4);
+        assert_eq!(NARGS[SYS_SHUTDOWN as usize], 2);
+        assert_eq!(direct_call(364), Some(SYS_ACCEPT4));
+        assert_eq!(direct_call(358), None);
+        let linux_numbers: Vec<u32> = DIRECT.iter().map(|(n, _)| *n).collect();
+        assert_eq!(linux_numbers, (359..=373).collect::<Vec<_>>());
+    }
 }
