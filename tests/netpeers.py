@@ -265,9 +265,10 @@ def udp_echo(host, port, count=1000, sizes=(1, UDP_MAX_ETHERNET), gap=0.0, timeo
     return result
 
 
-def udp_flood(host, port, count=1000, sizes=(1, UDP_MAX_ETHERNET), quiet=1.0, seed=None):
+def udp_flood(host, port, count=1000, sizes=(1, UDP_MAX_ETHERNET), quiet=1.0, seed=None, burst=None, gap=0.0):
     """Unpaced: sends COUNT random datagrams as fast as the socket takes
-    them, then collects echoes until none has come for QUIET seconds.
+    them (or BURST at a time, GAP seconds apart), then collects echoes
+    until none has come for QUIET seconds.
     Nothing here can say which were dropped where; the caller compares
     `echoed` with the server's count of what it dropped (sent = echoed +
     dropped, if nothing is lost silently). A UdpResult (lost = sent -
@@ -280,13 +281,15 @@ def udp_flood(host, port, count=1000, sizes=(1, UDP_MAX_ETHERNET), quiet=1.0, se
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         s.connect((host, port))
-        for p in payloads:
+        for i, p in enumerate(payloads):
             try:
                 s.send(p)
             except ConnectionRefusedError:
                 continue  # an ICMP error from an earlier datagram; this one went
             result.sent += 1
             result.bytes += len(p)
+            if burst and i % burst == burst - 1:
+                time.sleep(gap)
         s.settimeout(quiet)
         while True:
             try:
