@@ -9,6 +9,7 @@
 //! | room | what it owns |
 //! | --- | --- |
 //! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
+//! | `fd.rs` | a process's file descriptors: the table, and the closed set of objects an fd names |
 //! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
 //! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, QEMU exit |
@@ -46,6 +47,7 @@ pub mod boot;
 pub mod console;
 pub mod cpu;
 pub mod dev;
+pub mod fd;
 pub mod interrupt;
 pub mod mm;
 pub mod ring;

@@ -19,9 +19,11 @@
 //! the program passed to exit; when that differs, the line goes on to say
 //! what it passed: `exit 44, from exit(300)`.
 //!
-//! The system calls are in `syscall` (pure), with the Linux structures
-//! they copy out in `abi`, set_thread_area's checks in `tls` and the
-//! random bytes' generator in `random`.
+//! The system calls are in `syscall` (pure, one file per subject), with
+//! the Linux structures they copy out in `abi`, set_thread_area's checks
+//! in `tls` and the random bytes' generator in `random`. A process's file
+//! descriptors are a table in its record (src/fd.rs); `start` gives each
+//! program the console on 0, 1 and 2.
 
 pub mod abi;
 pub mod elf;
@@ -50,6 +52,7 @@ mod hw {
     use crate::cpu::gdt::{self, TlsDescriptors};
     use crate::cpu::paging::{self, PAGE_SIZE};
     use crate::dev::{pit, rtc};
+    use crate::fd::FdTable;
     use crate::interrupt::dispatch::Ring3Hooks;
     use crate::interrupt::vectors::exception_name;
     use crate::interrupt::TrapFrame;
@@ -108,14 +111,17 @@ mod hw {
         let name = path.rsplit('/').next().unwrap_or(path);
         let pages = space.frames();
         let heap = page_up(image.end());
-        let pid =
-            sched::spawn(name, path, space, image.entry, esp, heap).map_err(|(e, space)| {
+        // Every program starts with the console on stdin, stdout and stderr.
+        let files = FdTable::console();
+        let pid = sched::spawn(name, path, space, image.entry, esp, heap, files).map_err(
+            |(e, space)| {
                 space.destroy(memory);
                 match e {
                     SpawnError::TableFull => LoadError::TableFull,
                     SpawnError::OutOfMemory => LoadError::OutOfMemory,
                 }
-            })?;
+            },
+        )?;
         println!(
             "user: pid {pid} ({name}) started: {} at {:#010x}, entry {:#010x}, {} pages",
             if image.elf { "ELF32 executable" } else { "flat binary" },
@@ -268,10 +274,10 @@ mod hw {
             Self::space(|s| s.write(&mut DirectMap, to.start(), from).map_err(|_| Fault))
         }
 
-        /// Blocks until the terminal has input for this process. A Ctrl-C
-        /// while it waits ends the program.
-        fn read_console(&mut self, buf: &mut [u8]) -> usize {
-            match terminal::read(buf) {
+        /// Blocks until the terminal has input for this process (unless
+        /// `nonblocking`). A Ctrl-C while it waits ends the program.
+        fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize> {
+            match terminal::read(buf, nonblocking) {
                 Ok(n) => n,
                 Err(terminal::Interrupted) => end(Exit::Interrupted),
             }
@@ -400,6 +406,12 @@ mod hw {
                 (0..pages).for_each(|i| paging::invalidate_page(start + i * PAGE_SIZE));
                 Ok(())
             })
+        }
+
+        /// The table is in the process's record (interrupts off while `f`
+        /// runs: `f` only looks and changes, it never blocks).
+        fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R {
+            sched::with_current(|p| f(&mut p.files))
         }
     }
 

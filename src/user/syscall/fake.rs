@@ -1,11 +1,13 @@
 //! The host tests' kernel: `Services` over plain memory. User memory is a
 //! vector at BASE (everything else faults, as an unmapped page would),
 //! keys a byte queue, the console a log, and a clock that sleeps by
-//! moving forward. Every handler file's tests use it.
+//! moving forward, and a descriptor table as a process starts with.
+//! Every handler file's tests use it.
 
 use super::services::{Clock, Fault, Services};
 use crate::cpu::gdt::TlsDescriptors;
 use crate::cpu::paging::PAGE_SIZE;
+use crate::fd::FdTable;
 use crate::mm::space::Protection;
 use crate::user::abi::NANOS;
 use crate::user::umem::UserRange;
@@ -27,6 +29,7 @@ pub struct Fake {
     pub tls: TlsDescriptors,
     /// (start, pages, protection) of every protect call that succeeded.
     pub protected: Vec<(u32, u32, Protection)>,
+    pub files: FdTable,
 }
 
 impl Fake {
@@ -41,6 +44,7 @@ impl Fake {
             unknown: Vec::new(),
             tls: [0; 3],
             protected: Vec::new(),
+            files: FdTable::console(),
         }
     }
 
@@ -77,11 +81,15 @@ impl Services for Fake {
         self.memory[range].copy_from_slice(from);
         Ok(())
     }
-    fn read_console(&mut self, buf: &mut [u8]) -> usize {
+    /// With no keys left: None if nonblocking, else the end of the input.
+    fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize> {
+        if self.keys.is_empty() && nonblocking {
+            return None;
+        }
         let n = buf.len().min(self.keys.len());
         buf[..n].copy_from_slice(&self.keys[..n]);
         self.keys.drain(..n);
-        n
+        Some(n)
     }
     fn write_console(&mut self, bytes: &[u8]) {
         self.console.extend_from_slice(bytes);
@@ -131,5 +139,8 @@ impl Services for Fake {
         Self::at(UserRange::new(start, pages * PAGE_SIZE).ok_or(Fault)?)?;
         self.protected.push((start, pages, protection));
         Ok(())
+    }
+    fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R {
+        f(&mut self.files)
     }
 }

@@ -3,23 +3,14 @@
 //! scheduler (src/user/mod.rs) and the host tests with plain memory
 //! (`fake.rs`). Through it the handlers stay pure.
 
-use super::errno::Errno;
 use crate::cpu::gdt::TlsDescriptors;
+use crate::fd::{FdTable, OpenFile};
 use crate::mm::space::Protection;
 use crate::user::umem::UserRange;
 
 /// A user page the program may not use for the access (from a copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault;
-
-/// A copy that faulted is -EFAULT, unless the call says otherwise (for
-/// mprotect, a page that is not mapped is -ENOMEM): so `?` works on a
-/// copy inside a handler.
-impl From<Fault> for Errno {
-    fn from(_: Fault) -> Errno {
-        Errno::EFAULT
-    }
-}
 
 /// Which clock, for `Services::now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,9 +31,11 @@ pub trait Services {
     fn copy_from_user(&mut self, from: UserRange, to: &mut [u8]) -> Result<(), Fault>;
     /// Copies `from` into the program's memory at `to` (same length).
     fn copy_to_user(&mut self, from: &[u8], to: UserRange) -> Result<(), Fault>;
-    /// Blocks until input is there, then fills `buf` with at most its
-    /// length; returns how many bytes (0: the end of the input).
-    fn read_console(&mut self, buf: &mut [u8]) -> usize;
+    /// Fills `buf` with at most its length of the console's input, and
+    /// returns how many bytes (0: the end of the input). Blocks until
+    /// input is there, unless `nonblocking`: then None at once if there
+    /// is none.
+    fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize>;
     /// Writes `bytes` to the console.
     fn write_console(&mut self, bytes: &[u8]);
     /// The calling process's pid.
@@ -72,4 +65,11 @@ pub trait Services {
     /// (page-aligned, in user space); Fault if one is not mapped, and
     /// then none is changed.
     fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault>;
+    /// Runs `f` on the calling process's file-descriptor table.
+    fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R;
+
+    /// The open file behind `fd`, if it is open.
+    fn file(&mut self, fd: u32) -> Option<OpenFile> {
+        self.files(|table| table.get(fd))
+    }
 }
