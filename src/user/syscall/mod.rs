@@ -105,8 +105,9 @@ use self::file::{ioctl, read, seek, write, writev};
 use self::misc::getrandom;
 use self::mm::{brk, mprotect};
 use self::numbers::*;
-use self::process::set_tid_address;
-use self::process::{getrlimit, rseq, sched_yield, set_robust_list, set_thread_area};
+use self::process::{
+    getrlimit, rseq, sched_yield, set_robust_list, set_thread_area, set_tid_address,
+};
 use self::stat::{fstat64, readlink, statx};
 use self::time::{clock_gettime, clock_nanosleep, nanosleep};
 
