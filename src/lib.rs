@@ -9,7 +9,7 @@
 //! | room | what it owns |
 //! | --- | --- |
 //! | `ring.rs` | the ring buffer between an interrupt handler and the code it interrupts |
-//! | `files.rs` | a process's open files: what its file descriptors name |
+//! | `fd.rs` | a process's file descriptors: the table, and the closed set of objects an fd names |
 //! | `cpu/` | the CPU's tables (GDT and its TLS slots, TSS, IDT, page tables), FPU, instructions |
 //! | `mm/` | physical frames from the memory map; one address space per process |
 //! | `dev/` | a driver per chip: 8259, 8254, i8042, 16550 UART, VGA text, PCI, e1000, QEMU exit |
@@ -48,7 +48,7 @@ pub mod boot;
 pub mod console;
 pub mod cpu;
 pub mod dev;
-pub mod files;
+pub mod fd;
 pub mod interrupt;
 pub mod mm;
 pub mod net;

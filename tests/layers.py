@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
 
 # Bottom first; rooms of the same rank may not use each other.
-ROOMS = [("ring", "files"), ("cpu",), ("mm",), ("dev",), ("console",), ("interrupt",), ("sched",), ("terminal",), ("net",),
+ROOMS = [("ring", "fd"), ("cpu",), ("mm",), ("dev",), ("console",), ("interrupt",), ("sched",), ("terminal",), ("net",),
          ("user",), ("boot",),
          ("bench", "selftest"), ("main",)]
 RANK = {room: rank for rank, rooms in enumerate(ROOMS) for room in rooms}

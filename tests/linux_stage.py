@@ -14,6 +14,9 @@ whether each worked, never a size or a time, so the kernel's console and
 the host agree; on the host its stdout is a pseudo-terminal, as the
 console is a terminal to it (a pipe would answer "no" to isatty).
 
+fds (tests/user/, freestanding) checks the file-descriptor table: close,
+dup, dup2 and fcntl against the host's run in a pty, as probe_c.
+
 tls, tlspeek and fpu (tests/user/, freestanding) check what glibc relies
 on underneath: a thread-local-storage segment per process in the GDT
 (set_thread_area), kept across switches and out of other processes'
@@ -202,6 +205,28 @@ def stage_linux(r):
                 and ended is not None and ended[0] == "exit 0",
                 "kernel:\n%s\nhost:\n%s\n%s" % (kernel, host, q.diagnosis()))
         r.check("linux: probe_c made no system call the kernel does not know",
+                ok and not unknown_calls(out), "\n".join(unknown_calls(out)) + "\n" + q.diagnosis())
+    finally:
+        q.stop()
+
+    # fds: the descriptor table (close, dup, dup2, fcntl, and EBADF on a
+    # closed descriptor from every call that takes one), against the host's
+    # run in a pty: both consoles are terminals, and nothing is typed.
+    q = Qemu("linux-fds", extra=["-initrd", program("fds")])
+    try:
+        ok = q.wait_for(all_ended, 30)
+        out = q.output()
+        kernel = output_of(out, "fds")
+        host, status = run_in_pty([os.path.join(BUILD, "user", "fds")], timeout=20)
+        host = host.replace("\r", "")
+        ended = end_line(out, "fds")
+        r.check("linux: the descriptor table as on Linux: dup and dup2 share an open file's O_NONBLOCK "
+                "but not FD_CLOEXEC, F_DUPFD takes the lowest free from its argument, a non-blocking "
+                "read with nothing typed is -EAGAIN, every call refuses a closed fd with -EBADF (fds, "
+                "same output as on the host in a pty)",
+                ok and kernel == host and status == 0 and ended is not None and ended[0] == "exit 0",
+                "kernel:\n%s\nhost:\n%s\n%s" % (kernel, host, q.diagnosis()))
+        r.check("linux: fds made no system call the kernel does not know",
                 ok and not unknown_calls(out), "\n".join(unknown_calls(out)) + "\n" + q.diagnosis())
     finally:
         q.stop()

@@ -32,8 +32,9 @@ Stages (all by default; name some to run only those):
             (tests/serial_stage.py)
   linux     C programs built with gcc -m32 -static (glibc), unchanged:
             hello_c with typed input, args_c, and probe_c (terminal, time
-            and sleeps) in a pty, against the host's run; no unknown
-            system call; TLS slots per process (tls, tlspeek),
+            and sleeps) and fds (the descriptor table) in a pty, against
+            the host's run; no unknown system call; TLS slots per
+            process (tls, tlspeek),
             FPU/SSE registers per process (fpu) (tests/linux_stage.py)
   net       the e1000 and the sockets, with real clients: curl fetches
             build/httpd's page 50 times and 3 at once, 1,000 UDP datagrams

@@ -22,7 +22,7 @@ use crate::cpu::gdt::{self, TlsDescriptors, TLS_ENTRIES};
 use crate::cpu::paging::{self, PAGE_SIZE};
 use crate::cpu::{self, tss};
 use crate::dev::pit;
-use crate::files::Files;
+use crate::fd::FdTable;
 use crate::interrupt::TrapFrame;
 use crate::mm::frames::Frame;
 use crate::mm::space::AddressSpace;
@@ -122,8 +122,8 @@ pub struct Process {
     /// The path it was started from (argv[0]), `path_len` bytes.
     path: [u8; PATH_BYTES],
     path_len: usize,
-    /// Its open files: what its file descriptors name (src/files.rs).
-    pub files: Files,
+    /// Its open files: what each descriptor names (src/fd.rs).
+    pub files: FdTable,
 }
 
 impl Process {
@@ -150,7 +150,7 @@ impl Process {
         fpu: FpuState::INITIAL,
         path: [0; PATH_BYTES],
         path_len: 0,
-        files: Files::console(),
+        files: FdTable::EMPTY,
     };
 
     pub fn name(&self) -> &str {
@@ -231,10 +231,10 @@ pub enum SpawnError {
 }
 
 /// Makes a ready process of `space`: it will enter ring 3 at `entry`
-/// with ESP = `user_esp`, its heap starting at `heap_start`. `path` is
-/// where it came from (its argv[0]), `name` what the kernel calls it.
-/// Returns its pid. On an error, `space` is handed back so the caller can
-/// free it.
+/// with ESP = `user_esp`, its heap starting at `heap_start`, with the
+/// open files `files`. `path` is where it came from (its argv[0]),
+/// `name` what the kernel calls it. Returns its pid. On an error,
+/// `space` is handed back so the caller can free it.
 pub fn spawn(
     name: &str,
     path: &str,
@@ -242,6 +242,7 @@ pub fn spawn(
     entry: u32,
     user_esp: u32,
     heap_start: u32,
+    files: FdTable,
 ) -> Result<u32, (SpawnError, AddressSpace)> {
     cpu::without_interrupts(|| {
         let t = table();
@@ -269,6 +270,7 @@ pub fn spawn(
         p.saved_esp = saved_esp;
         p.heap_start = heap_start;
         p.brk = heap_start;
+        p.files = files;
         Ok(pid)
     })
 }

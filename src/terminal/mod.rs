@@ -248,10 +248,12 @@ mod hw {
     /// a finished line (or an end of file) is there, then copies at most
     /// one line into `buf` (as much as fits; the rest stays for the next
     /// read). Returns how many bytes; 0 means end of file (Ctrl-D at the
-    /// start of a line). A Ctrl-C for the process ends the wait instead.
-    /// Called from the `read` system call, with interrupts off (an
-    /// interrupt gate led there).
-    pub fn read(buf: &mut [u8]) -> Result<usize, Interrupted> {
+    /// start of a line). With `nonblocking` (a descriptor with
+    /// O_NONBLOCK) it does not wait: None if no line is there for it. A
+    /// Ctrl-C for the process ends the wait instead. Called from the
+    /// `read` system call, with interrupts off (an interrupt gate led
+    /// there).
+    pub fn read(buf: &mut [u8], nonblocking: bool) -> Result<Option<usize>, Interrupted> {
         loop {
             // Echo first: a Ctrl-C typed just now shows its `^C`.
             cook();
@@ -260,8 +262,11 @@ mod hw {
             }
             if sched::current_pid() == sched::foreground_pid() {
                 if let Some(n) = LINE.lock().read(buf) {
-                    return Ok(n);
+                    return Ok(Some(n));
                 }
+            }
+            if nonblocking {
+                return Ok(None);
             }
             // An input IRQ (or the end of an older process, or a Ctrl-C)
             // wakes us; then look again.

@@ -63,8 +63,10 @@ pub struct FileStatus {
     pub block_size: u32,
 }
 
-/// `S_IFCHR`: a character device (`S_IFMT` 0o170000 picks the type).
+/// `S_IFCHR`: a character device (`S_IFMT` 0o170000 picks the type);
+/// `S_IFSOCK`: a socket.
 pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFSOCK: u32 = 0o140000;
 pub const S_IFMT: u32 = 0o170000;
 
 /// The console, as Linux describes /dev/console: a character device,
@@ -75,6 +77,12 @@ pub const S_IFMT: u32 = 0o170000;
 /// st_blksize, 1024 as for a Linux terminal, sizes its buffers.
 pub const CONSOLE_STATUS: FileStatus =
     FileStatus { mode: S_IFCHR | 0o620, rdev: (5, 1), block_size: 1024 };
+
+/// A socket, as Linux's sockfs describes one: S_IFSOCK, read and
+/// written by its owner (srwxrwxrwx on Linux; the permissions of a
+/// socket mean nothing), no device, buffered by the page.
+pub const SOCKET_STATUS: FileStatus =
+    FileStatus { mode: S_IFSOCK | 0o777, rdev: (0, 0), block_size: 4096 };
 
 /// Linux's encoding of a device number in `stat64.st_rdev`
 /// (new_encode_dev): minor's low byte, major, then minor's high bits.

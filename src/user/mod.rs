@@ -19,9 +19,11 @@
 //! the program passed to exit; when that differs, the line goes on to say
 //! what it passed: `exit 44, from exit(300)`.
 //!
-//! The system calls are in `syscall` (pure), with the Linux structures
-//! they copy out in `abi`, set_thread_area's checks in `tls` and the
-//! random bytes' generator in `random`.
+//! The system calls are in `syscall` (pure, one file per subject), with
+//! the Linux structures they copy out in `abi`, set_thread_area's checks
+//! in `tls` and the random bytes' generator in `random`. A process's file
+//! descriptors are a table in its record (src/fd.rs); `start` gives each
+//! program the console on 0, 1 and 2.
 
 pub mod abi;
 pub mod elf;
@@ -44,15 +46,13 @@ mod hw {
     use super::layout::{page_down, page_up, STACK_BOTTOM, STACK_GUARD, STACK_TOP};
     use super::random;
     use super::stack::{self, StartInfo};
-    use super::syscall::fd;
-    use super::syscall::{self, errno, Clock, Descriptors, Errno, Fault, Outcome, Services};
-    use super::syscall::{Socket, Sockets};
+    use super::syscall::{self, errno, fcntl, Clock, Errno, Fault, Outcome, Services};
     use super::umem::UserRange;
     use crate::console;
     use crate::cpu::gdt::{self, TlsDescriptors};
     use crate::cpu::paging::{self, PAGE_SIZE};
     use crate::dev::{pit, rtc};
-    use crate::files::{File, Files, Open, MAX_FDS};
+    use crate::fd::{FdTable, MAX_FDS};
     use crate::interrupt::dispatch::Ring3Hooks;
     use crate::interrupt::vectors::exception_name;
     use crate::interrupt::TrapFrame;
@@ -114,14 +114,17 @@ mod hw {
         let name = path.rsplit('/').next().unwrap_or(path);
         let pages = space.frames();
         let heap = page_up(image.end());
-        let pid =
-            sched::spawn(name, path, space, image.entry, esp, heap).map_err(|(e, space)| {
+        // Every program starts with the console on stdin, stdout and stderr.
+        let files = FdTable::console();
+        let pid = sched::spawn(name, path, space, image.entry, esp, heap, files).map_err(
+            |(e, space)| {
                 space.destroy(memory);
                 match e {
                     SpawnError::TableFull => LoadError::TableFull,
                     SpawnError::OutOfMemory => LoadError::OutOfMemory,
                 }
-            })?;
+            },
+        )?;
         println!(
             "user: pid {pid} ({name}) started: {} at {:#010x}, entry {:#010x}, {} pages",
             if image.elf { "ELF32 executable" } else { "flat binary" },
@@ -209,9 +212,12 @@ mod hw {
                 Exit::Interrupted => print_end(pid, name, format_args!("killed by Ctrl-C"), p),
             }
         });
-        // Its sockets close with it, as they do when a Linux process exits.
-        let mut files = sched::with_current(|p| core::mem::replace(&mut p.files, Files::none()));
-        files.take_all().for_each(release);
+        // Its descriptors close with it, and its sockets with them, as
+        // when a Linux process exits.
+        for fd in 0..MAX_FDS as u32 {
+            let object = sched::with_current(|p| p.files.close(fd).ok().flatten());
+            fcntl::release(object, &mut KernelServices);
+        }
         // A process reading the console may become the foreground now.
         sched::wakeup(terminal::CONSOLE);
         sched::exit_current(exit)
@@ -280,10 +286,10 @@ mod hw {
             Self::space(|s| s.write(&mut DirectMap, to.start(), from).map_err(|_| Fault))
         }
 
-        /// Blocks until the terminal has input for this process. A Ctrl-C
-        /// while it waits ends the program.
-        fn read_console(&mut self, buf: &mut [u8]) -> usize {
-            match terminal::read(buf) {
+        /// Blocks until the terminal has input for this process (unless
+        /// `nonblocking`). A Ctrl-C while it waits ends the program.
+        fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize> {
+            match terminal::read(buf, nonblocking) {
                 Ok(n) => n,
                 Err(terminal::Interrupted) => end(Exit::Interrupted),
             }
@@ -413,26 +419,21 @@ mod hw {
                 Ok(())
             })
         }
-    }
 
-    /// The socket calls reach the network layer (src/net/socket.rs)
-    /// through the process's table of open files.
-    impl Sockets for KernelServices {
-        fn socket_at(&mut self, fd: u32) -> Result<Socket, Errno> {
-            fd::socket_at(sched::with_current(|p| p.files.get(fd)))
+        /// The table is in the process's record (interrupts off while `f`
+        /// runs: `f` only looks and changes, it never blocks).
+        fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R {
+            sched::with_current(|p| f(&mut p.files))
         }
 
-        fn open_socket(&mut self, kind: Kind, nonblocking: bool) -> Result<u32, Errno> {
-            let id = socket::open(kind)?;
-            self.install_socket(id.0, nonblocking)
+        // ---- the network: the socket calls reach src/net/socket.rs ----
+
+        fn socket(&mut self, kind: Kind) -> Result<u16, NetError> {
+            socket::open(kind).map(|id| id.0)
         }
 
-        fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, Errno> {
-            let open = Open { file: File::Socket(id), nonblocking };
-            sched::with_current(|p| p.files.open(open)).map_err(|_| {
-                socket::release(SocketId(id));
-                Errno::EMFILE
-            })
+        fn release_socket(&mut self, id: u16) {
+            socket::release(SocketId(id));
         }
 
         fn kind(&mut self, id: u16) -> Kind {
@@ -488,62 +489,6 @@ mod hw {
 
         fn set_reuse_address(&mut self, id: u16, on: bool) -> Result<(), NetError> {
             socket::set_reuse_address(SocketId(id), on)
-        }
-    }
-
-    /// Releases what an open file held: a socket counts its descriptors.
-    fn release(open: Open) {
-        if let File::Socket(id) = open.file {
-            socket::release(SocketId(id));
-        }
-    }
-
-    impl Descriptors for KernelServices {
-        fn file(&mut self, fd: u32) -> Option<Open> {
-            sched::with_current(|p| p.files.get(fd))
-        }
-
-        fn close(&mut self, fd: u32) -> bool {
-            match sched::with_current(|p| p.files.close(fd)) {
-                Some(open) => {
-                    release(open);
-                    true
-                }
-                None => false,
-            }
-        }
-
-        fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, Errno> {
-            let open = self.file(fd).ok_or(Errno::EBADF)?;
-            if from as usize >= MAX_FDS {
-                return Err(Errno::EINVAL);
-            }
-            let new = sched::with_current(|p| {
-                let free = (from..MAX_FDS as u32).find(|&n| p.files.get(n).is_none())?;
-                p.files.duplicate_to(fd, free).ok().map(|_| free)
-            });
-            let new = new.ok_or(Errno::EMFILE)?;
-            if let File::Socket(id) = open.file {
-                socket::add_reference(SocketId(id));
-            }
-            Ok(new)
-        }
-
-        fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, Errno> {
-            let open = self.file(old).ok_or(Errno::EBADF)?;
-            let replaced = sched::with_current(|p| p.files.duplicate_to(old, new))
-                .map_err(|_| Errno::EBADF)?;
-            if old != new {
-                if let File::Socket(id) = open.file {
-                    socket::add_reference(SocketId(id));
-                }
-                replaced.into_iter().for_each(release);
-            }
-            Ok(new)
-        }
-
-        fn set_nonblocking(&mut self, fd: u32, on: bool) {
-            sched::with_current(|p| p.files.set_nonblocking(fd, on));
         }
     }
 

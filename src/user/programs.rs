@@ -16,9 +16,9 @@
 
 use super::layout::{FLAT_BASE, STACK_TOP};
 use super::syscall::errno::Errno;
-use super::syscall::file::{STDIN, STDOUT};
 use super::syscall::numbers::{SYS_EXIT, SYS_READ, SYS_WRITE};
 use crate::cpu::paging::KERNEL_BASE;
+use crate::fd::{STDIN, STDOUT};
 
 /// An address inside the kernel's image: its first byte (linker.ld).
 const KERNEL_ADDRESS: u32 = KERNEL_BASE + 0x0010_0000;

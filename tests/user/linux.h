@@ -14,15 +14,25 @@
 #define SYS_exit 1
 #define SYS_read 3
 #define SYS_write 4
+#define SYS_close 6
+#define SYS_lseek 19
 #define SYS_getpid 20
+#define SYS_dup 41
 #define SYS_brk 45
+#define SYS_ioctl 54
+#define SYS_fcntl 55
+#define SYS_dup2 63
 #define SYS_mprotect 125
+#define SYS_writev 146
 #define SYS_sched_yield 158
 #define SYS_nanosleep 162
+#define SYS_fstat64 197
+#define SYS_fcntl64 221
 #define SYS_set_thread_area 243
 #define SYS_exit_group 252
 #define SYS_clock_gettime 265
 #define SYS_getrandom 355
+#define SYS_statx 383
 #define CLOCK_MONOTONIC 1
 
 struct timespec {

@@ -8,6 +8,9 @@
 //! kernel's only copy of the numbers: the built-in programs' assembly
 //! (src/user/programs.rs) gets them as `const` operands.
 
+use super::services::Fault;
+use crate::fd::FdError;
+
 /// A Linux errno. The variants keep Linux's names, the ones a reader
 /// finds in the man pages and in strace's output.
 #[allow(clippy::upper_case_acronyms)]
@@ -79,6 +82,25 @@ impl Errno {
     /// The positive number, as in errno.h.
     pub const fn code(self) -> i32 {
         self as i32
+    }
+}
+
+/// A copy that faulted is -EFAULT, unless the call says otherwise (for
+/// mprotect, a page that is not mapped is -ENOMEM): so `?` works on a
+/// copy inside a handler.
+impl From<Fault> for Errno {
+    fn from(_: Fault) -> Errno {
+        Errno::EFAULT
+    }
+}
+
+/// The descriptor table's refusals, as Linux answers them.
+impl From<FdError> for Errno {
+    fn from(error: FdError) -> Errno {
+        match error {
+            FdError::BadFd => Errno::EBADF,
+            FdError::Full => Errno::EMFILE,
+        }
     }
 }
 

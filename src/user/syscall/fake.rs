@@ -1,14 +1,13 @@
 //! The host tests' kernel: `Services` over plain memory. User memory is a
 //! vector at BASE (everything else faults, as an unmapped page would),
 //! keys a byte queue, the console a log, and a clock that sleeps by
-//! moving forward. Every handler file's tests use it.
+//! moving forward, and a descriptor table as a process starts with.
+//! Every handler file's tests use it.
 
-use super::errno::Errno;
-use super::fd;
-use super::services::{Clock, Descriptors, Fault, Services, Socket, Sockets};
+use super::services::{Clock, Fault, Services};
 use crate::cpu::gdt::TlsDescriptors;
 use crate::cpu::paging::PAGE_SIZE;
-use crate::files::{File, Files, Open};
+use crate::fd::FdTable;
 use crate::mm::space::Protection;
 use crate::net::api::{Address, Kind, NetError};
 use crate::user::abi::NANOS;
@@ -31,10 +30,10 @@ pub struct Fake {
     pub tls: TlsDescriptors,
     /// (start, pages, protection) of every protect call that succeeded.
     pub protected: Vec<(u32, u32, Protection)>,
-    /// The process's open files: the console at 0-2.
-    pub files: Files,
-    /// Every bind the fake network saw.
+    pub files: FdTable,
+    /// Every bind the fake network saw, and the sockets released.
     pub bound: Vec<(u16, Address)>,
+    pub released: Vec<u16>,
 }
 
 impl Fake {
@@ -49,8 +48,9 @@ impl Fake {
             unknown: Vec::new(),
             tls: [0; 3],
             protected: Vec::new(),
-            files: Files::console(),
+            files: FdTable::console(),
             bound: Vec::new(),
+            released: Vec::new(),
         }
     }
 
@@ -87,11 +87,15 @@ impl Services for Fake {
         self.memory[range].copy_from_slice(from);
         Ok(())
     }
-    fn read_console(&mut self, buf: &mut [u8]) -> usize {
+    /// With no keys left: None if nonblocking, else the end of the input.
+    fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize> {
+        if self.keys.is_empty() && nonblocking {
+            return None;
+        }
         let n = buf.len().min(self.keys.len());
         buf[..n].copy_from_slice(&self.keys[..n]);
         self.keys.drain(..n);
-        n
+        Some(n)
     }
     fn write_console(&mut self, bytes: &[u8]) {
         self.console.extend_from_slice(bytes);
@@ -142,22 +146,19 @@ impl Services for Fake {
         self.protected.push((start, pages, protection));
         Ok(())
     }
-}
+    fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R {
+        f(&mut self.files)
+    }
 
-/// The fake's network: every socket answers as a connected peer at
-/// 10.0.2.2:9 would; accept hands out socket 5 from 10.0.2.2:40000 (or
-/// EAGAIN when it may not wait); bind refuses port 80 as taken; every
-/// socket is a datagram socket; send writes to the console log.
-impl Sockets for Fake {
-    fn socket_at(&mut self, fd: u32) -> Result<Socket, Errno> {
-        fd::socket_at(self.files.get(fd))
+    // The fake's network: every socket answers as a connected peer at
+    // 10.0.2.2:9 would; accept hands out socket 5 from 10.0.2.2:40000 (or
+    // EAGAIN when it may not wait); bind refuses port 80 as taken; every
+    // socket is a datagram socket; send writes to the console log.
+    fn socket(&mut self, _kind: Kind) -> Result<u16, NetError> {
+        Ok(4)
     }
-    fn open_socket(&mut self, _kind: Kind, nonblocking: bool) -> Result<u32, Errno> {
-        self.install_socket(4, nonblocking)
-    }
-    fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, Errno> {
-        let open = Open { file: File::Socket(id), nonblocking };
-        self.files.open(open).map_err(|_| Errno::EMFILE)
+    fn release_socket(&mut self, id: u16) {
+        self.released.push(id);
     }
     fn kind(&mut self, _id: u16) -> Kind {
         Kind::Datagram
@@ -213,24 +214,5 @@ impl Sockets for Fake {
     }
     fn set_reuse_address(&mut self, _id: u16, _on: bool) -> Result<(), NetError> {
         Ok(())
-    }
-}
-
-impl Descriptors for Fake {
-    fn file(&mut self, fd: u32) -> Option<Open> {
-        self.files.get(fd)
-    }
-    fn close(&mut self, fd: u32) -> bool {
-        self.files.close(fd).is_some()
-    }
-    fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, Errno> {
-        let free = (from..32).find(|&n| self.files.get(n).is_none()).ok_or(Errno::EMFILE)?;
-        self.files.duplicate_to(fd, free).map(|_| free).map_err(|_| Errno::EBADF)
-    }
-    fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, Errno> {
-        self.files.duplicate_to(old, new).map(|_| new).map_err(|_| Errno::EBADF)
-    }
-    fn set_nonblocking(&mut self, fd: u32, on: bool) {
-        self.files.set_nonblocking(fd, on);
     }
 }

@@ -1,15 +1,16 @@
-//! Reading and writing: read, write, writev, lseek and ioctl on the
-//! console (Linux fs/read_write.c, fs/ioctl.c; xv6 sysfile.c).
+//! Reading and writing through a descriptor: read, write, writev,
+//! lseek and ioctl (Linux fs/read_write.c, fs/ioctl.c; xv6 sysfile.c).
+//! Each finds the descriptor's open file in the process's table
+//! (src/fd.rs), -EBADF if it is not open (or not open for that access),
+//! and then acts on its object: today always the console.
 
 use super::errno::{Errno, SysResult};
-use super::services::Services;
+use super::net;
+use super::services::{Services, Socket};
 use super::uaccess::{copy_out, iovec_at, BOUNCE_BYTES};
+use crate::fd::{Object, OpenFile};
 use crate::user::abi;
 use crate::user::umem::UserRange;
-
-pub const STDIN: u32 = 0;
-pub const STDOUT: u32 = 1;
-pub const STDERR: u32 = 2;
 
 /// ioctl requests (asm-generic/ioctls.h).
 pub const TCGETS: u32 = 0x5401;
@@ -18,26 +19,43 @@ pub const TIOCGWINSZ: u32 = 0x5413;
 /// Most iovecs one writev takes (Linux's UIO_MAXIOV).
 pub const IOV_MAX: u32 = 1024;
 
-/// The console's file descriptors: stdin, stdout, stderr.
-pub(super) fn is_console(fd: u32) -> bool {
-    fd <= STDERR
+/// The open file behind `fd` if it is open for reading, else EBADF.
+fn readable(fd: u32, kernel: &mut impl Services) -> Result<OpenFile, Errno> {
+    kernel.file(fd).filter(OpenFile::readable).ok_or(Errno::EBADF)
+}
+
+/// The open file behind `fd` if it is open for writing, else EBADF.
+fn writable(fd: u32, kernel: &mut impl Services) -> Result<OpenFile, Errno> {
+    kernel.file(fd).filter(OpenFile::writable).ok_or(Errno::EBADF)
 }
 
 pub(super) fn read(fd: u32, buf: u32, len: u32, kernel: &mut impl Services) -> SysResult {
-    if fd != STDIN {
-        return Err(Errno::EBADF);
-    }
+    let file = readable(fd, kernel)?;
     let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
     if user.is_empty() {
         return Ok(0);
     }
+    match file.object {
+        Object::Console => read_console(user, file.nonblocking(), kernel),
+        // recv without flags, as on Linux.
+        Object::Socket(id) => {
+            let socket = Socket { id, nonblocking: file.nonblocking() };
+            Ok(net::receive_range(socket, user, false, kernel)?.0)
+        }
+    }
+}
+
+/// A read of the console: one line at most (src/terminal/). It waits
+/// for a line unless the open file is O_NONBLOCK: then, with no line
+/// there, -EAGAIN, as a Linux terminal answers.
+fn read_console(user: UserRange, nonblocking: bool, kernel: &mut impl Services) -> SysResult {
     // Check the buffer before waiting for input, so that a bad buffer
     // consumes nothing; then read into a kernel buffer and copy out.
     let mut bytes = [0u8; BOUNCE_BYTES];
-    let want = (len as usize).min(bytes.len());
+    let want = (user.len() as usize).min(bytes.len());
     let probe = user.part(0, want as u32).expect("inside the checked range");
     kernel.copy_to_user(&bytes[..want], probe)?;
-    let got = kernel.read_console(&mut bytes[..want]);
+    let got = kernel.read_console(&mut bytes[..want], nonblocking).ok_or(Errno::EAGAIN)?;
     let filled = user.part(0, got as u32).expect("read no more than asked");
     kernel.copy_to_user(&bytes[..got], filled)?;
     Ok(got as u32)
@@ -45,28 +63,36 @@ pub(super) fn read(fd: u32, buf: u32, len: u32, kernel: &mut impl Services) -> S
 
 pub(super) fn write(fd: u32, buf: u32, len: u32, kernel: &mut impl Services) -> SysResult {
     // LAB 6 BEGIN: write(fd, buf, len) to the console
-    if fd != STDOUT && fd != STDERR {
-        return Err(Errno::EBADF);
-    }
+    let file = writable(fd, kernel)?;
     let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
-    match write_range(user, kernel) {
-        Ok(written) => Ok(written),
-        // Linux returns what was written before the bad page, or -EFAULT
-        // if nothing was.
-        Err(0) => Err(Errno::EFAULT),
-        Err(written) => Ok(written),
+    match file.object {
+        Object::Console => match write_range(user, kernel) {
+            Ok(written) => Ok(written),
+            // Linux returns what was written before the bad page, or
+            // -EFAULT if nothing was.
+            Err(0) => Err(Errno::EFAULT),
+            Err(written) => Ok(written),
+        },
+        // send without flags, as on Linux.
+        Object::Socket(id) => {
+            let socket = Socket { id, nonblocking: file.nonblocking() };
+            net::send_range(socket, user, None, false, kernel)
+        }
     }
-    //~ // YOUR CODE HERE: only stdout and stderr (else Err(Errno::EBADF));
-    //~ // the buffer must make a UserRange (else Err(Errno::EFAULT));
-    //~ // write_range does the copying and tells how much it wrote before a
-    //~ // bad page (none at all: EFAULT).
-    //~ let _ = (fd, buf, len, kernel, STDOUT);
+    //~ // YOUR CODE HERE: the fd must be open for writing (`writable` gives
+    //~ // its open file, or Err(Errno::EBADF)); the buffer must make a
+    //~ // UserRange (else Err(Errno::EFAULT)); for the console, write_range
+    //~ // does the copying and tells how much it wrote before a bad page
+    //~ // (none at all: EFAULT).
+    //~ let _ = (fd, buf, len, kernel, Object::Console);
     //~ Err(Errno::ENOSYS)
     // LAB 6 END
 }
 
 /// Writes `user` to the console, 256 bytes at a time: Ok(all of it), or
-/// Err(bytes written before a page the program may not read).
+/// Err(bytes written before a page the program may not read). O_NONBLOCK
+/// is not honoured here: a console write waits only for COM1's queue to
+/// drain, never for a person.
 fn write_range(user: UserRange, kernel: &mut impl Services) -> Result<u32, u32> {
     let mut bytes = [0u8; BOUNCE_BYTES];
     let mut done = 0;
@@ -89,9 +115,7 @@ fn write_range(user: UserRange, kernel: &mut impl Services) -> Result<u32, u32> 
 /// anything is written; a page that turns out unreadable stops the
 /// write, and the bytes written before it are the answer.
 pub(super) fn writev(fd: u32, iov: u32, count: u32, kernel: &mut impl Services) -> SysResult {
-    if fd != STDOUT && fd != STDERR {
-        return Err(Errno::EBADF);
-    }
+    let file = writable(fd, kernel)?;
     if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
@@ -110,7 +134,16 @@ pub(super) fn writev(fd: u32, iov: u32, count: u32, kernel: &mut impl Services) 
         // The array was readable a moment ago; if it is not now, stop.
         let Ok((base, len)) = iovec_at(array, i, kernel) else { break };
         let user = UserRange::new(base, len).expect("checked above");
-        match write_range(user, kernel) {
+        let written = match file.object {
+            Object::Console => write_range(user, kernel),
+            // Each buffer as a send: a datagram socket sends one datagram
+            // per buffer here, where Linux would send them as one.
+            Object::Socket(id) => {
+                let socket = Socket { id, nonblocking: file.nonblocking() };
+                net::send_range(socket, user, None, false, kernel).map_err(|_| 0)
+            }
+        };
+        match written {
             Ok(n) => done += n,
             Err(n) if done + n > 0 => return Ok(done + n),
             Err(_) => return Err(Errno::EFAULT),
@@ -123,11 +156,9 @@ pub(super) fn writev(fd: u32, iov: u32, count: u32, kernel: &mut impl Services) 
 /// glibc seeks when a program exits with input read ahead into stdin's
 /// buffer (to give it back to the file); a terminal answers -ESPIPE, as
 /// Linux's does, and glibc lets it be.
-pub(super) fn seek(fd: u32) -> SysResult {
-    if is_console(fd) {
-        Err(Errno::ESPIPE)
-    } else {
-        Err(Errno::EBADF)
+pub(super) fn seek(fd: u32, kernel: &mut impl Services) -> SysResult {
+    match kernel.file(fd).ok_or(Errno::EBADF)?.object {
+        Object::Console | Object::Socket(_) => Err(Errno::ESPIPE),
     }
 }
 
@@ -135,15 +166,16 @@ pub(super) fn seek(fd: u32) -> SysResult {
 /// TIOCGWINSZ (the screen's size). glibc's stdio calls isatty on a stream
 /// whose fstat says "character device", and line-buffers stdout when it
 /// answers yes: so output appears line by line, as on a Linux terminal.
-/// Other requests, setting the terminal among them: -ENOTTY.
+/// Other requests, setting the terminal among them: -ENOTTY. Any open
+/// descriptor of the console will do, whatever its access mode.
 pub(super) fn ioctl(fd: u32, request: u32, argument: u32, kernel: &mut impl Services) -> SysResult {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    match request {
-        TCGETS => copy_out(&abi::termios(), argument, kernel)?,
-        TIOCGWINSZ => copy_out(&abi::winsize(), argument, kernel)?,
-        _ => return Err(Errno::ENOTTY),
+    match kernel.file(fd).ok_or(Errno::EBADF)?.object {
+        Object::Console => match request {
+            TCGETS => copy_out(&abi::termios(), argument, kernel)?,
+            TIOCGWINSZ => copy_out(&abi::winsize(), argument, kernel)?,
+            _ => return Err(Errno::ENOTTY),
+        },
+        Object::Socket(_) => return Err(Errno::ENOTTY),
     }
     Ok(0)
 }
@@ -151,6 +183,7 @@ pub(super) fn ioctl(fd: u32, request: u32, argument: u32, kernel: &mut impl Serv
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fd::O_NONBLOCK;
     use crate::user::syscall::fake::{Fake, BASE, SIZE};
     use std::vec::Vec;
     use Errno::*;
@@ -188,6 +221,17 @@ mod tests {
     }
 
     #[test]
+    fn a_nonblocking_read_with_no_input_is_eagain() {
+        let mut k = Fake::new();
+        let flags = k.files.get(0).unwrap().flags;
+        k.files.set_flags(0, flags | O_NONBLOCK).unwrap();
+        assert_eq!(read(0, BASE, 64, &mut k), Ok(3), "input there: read at once");
+        assert_eq!(read(0, BASE, 64, &mut k), Err(EAGAIN));
+        k.files.set_flags(0, flags).unwrap();
+        assert_eq!(read(0, BASE, 64, &mut k), Ok(0), "blocking: the end of the input");
+    }
+
+    #[test]
     fn kernel_pointers_unmapped_pages_and_overruns_are_efault_and_consume_nothing() {
         let mut k = Fake::new();
         for (buf, len) in [
@@ -206,11 +250,25 @@ mod tests {
     }
 
     #[test]
-    fn reads_and_writes_on_the_wrong_fd_are_ebadf() {
+    fn closed_fds_and_the_wrong_access_are_ebadf() {
         let mut k = Fake::new();
-        assert_eq!(write(0, BASE, 1, &mut k), Err(EBADF));
+        assert_eq!(write(0, BASE, 1, &mut k), Err(EBADF), "stdin is open for reading only");
         assert_eq!(write(3, BASE, 1, &mut k), Err(EBADF));
-        assert_eq!(read(1, BASE, 1, &mut k), Err(EBADF));
+        assert_eq!(read(1, BASE, 1, &mut k), Err(EBADF), "stdout is open for writing only");
+        assert_eq!(read(3, BASE, 1, &mut k), Err(EBADF));
+        // The fd is checked before the buffer, as on Linux.
+        assert_eq!(write(9, 0xC000_0000, 1, &mut k), Err(EBADF));
+        // A closed stdout is closed for every call.
+        k.files.close(1).unwrap();
+        assert_eq!(write(1, BASE, 1, &mut k), Err(EBADF));
+        assert_eq!(writev(1, BASE, 0, &mut k), Err(EBADF));
+        assert_eq!(ioctl(1, TCGETS, BASE, &mut k), Err(EBADF));
+        assert_eq!(seek(1, &mut k), Err(EBADF));
+        // A dup of stderr writes as stderr does.
+        assert_eq!(k.files.dup(2, 0, false), Ok(1));
+        k.poke(BASE, b"x");
+        assert_eq!(write(1, BASE, 1, &mut k), Ok(1));
+        assert_eq!(k.console, b"x");
     }
 
     #[test]
@@ -263,9 +321,10 @@ mod tests {
 
     #[test]
     fn the_console_cannot_seek() {
+        let mut k = Fake::new();
         for fd in [0, 1, 2] {
-            assert_eq!(seek(fd), Err(ESPIPE));
+            assert_eq!(seek(fd, &mut k), Err(ESPIPE));
         }
-        assert_eq!(seek(3), Err(EBADF));
+        assert_eq!(seek(3, &mut k), Err(EBADF));
     }
 }

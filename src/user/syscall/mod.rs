@@ -8,26 +8,34 @@
 //! before the kernel touches a byte, and the copies themselves check
 //! every page against the process's page tables, so a program cannot make
 //! the kernel read or write kernel memory, or memory it does not have.
-//! A process starts with the console at fds 0, 1 and 2 (src/files.rs);
-//! sockets take the lowest free fd after them.
+//! A file descriptor indexes the process's table (src/fd.rs): a program
+//! starts with the console on 0 (for reading), 1 and 2 (for writing);
+//! close, dup, dup2 and fcntl change the table, and a descriptor that is
+//! not open is -EBADF for every call. A read waits for a line unless its
+//! open file has O_NONBLOCK (then -EAGAIN).
 //!
 //! | EAX | call | arguments | result |
 //! | --- | --- | --- | --- |
 //! | 1 | exit | EBX = status | does not return |
-//! | 3 | read | EBX = fd 0, ECX = buffer, EDX = length | bytes read (blocks until >= 1) |
-//! | 4 | write | EBX = fd 1 or 2, ECX = buffer, EDX = length | bytes written |
+//! | 3 | read | EBX = fd (readable), ECX = buffer, EDX = length | bytes read (waits for >= 1) |
+//! | 4 | write | EBX = fd (writable), ECX = buffer, EDX = length | bytes written |
+//! | 6 | close | EBX = fd | 0 |
 //! | 19 | lseek | EBX = fd | -ESPIPE: a terminal cannot seek |
 //! | 20 | getpid | | the pid |
+//! | 41 | dup | EBX = fd | the lowest free fd; -EMFILE if none (32 per process) |
 //! | 45 | brk | EBX = new break, or 0 | the break (unchanged if refused) |
 //! | 54 | ioctl | EBX = fd, ECX = TCGETS or TIOCGWINSZ, EDX = &struct | 0; -ENOTTY else |
+//! | 55 | fcntl | EBX = fd, ECX = F_DUPFD, F_[GS]ETFD, F_[GS]ETFL, EDX = argument | as Linux |
+//! | 63 | dup2 | EBX = fd, ECX = new fd (below 32) | the new fd, what it named closed first |
 //! | 85 | readlink | EBX = "/proc/self/exe", ECX = buffer, EDX = size | argv[0], made absolute |
 //! | 125 | mprotect | EBX = page, ECX = length, EDX = PROT_* | 0; -ENOMEM if not all mapped |
 //! | 140 | _llseek | EBX = fd | -ESPIPE, as lseek |
-//! | 146 | writev | EBX = fd 1 or 2, ECX = iovec[], EDX = count | bytes written |
+//! | 146 | writev | EBX = fd (writable), ECX = iovec[], EDX = count | bytes written |
 //! | 158 | sched_yield | | 0 |
 //! | 162 | nanosleep | EBX = &timespec, ECX = &remaining (untouched) | 0, -EINVAL |
-//! | 191 | ugetrlimit | EBX = RLIMIT_STACK, ECX = &rlimit | 0 (128 KiB); -EINVAL else |
+//! | 191 | ugetrlimit | EBX = RLIMIT_STACK or _NOFILE, ECX = &rlimit | 0 (128 KiB; 32) |
 //! | 197 | fstat64 | EBX = fd, ECX = &stat64 | 0: a character device |
+//! | 221 | fcntl64 | as 55 | as 55 (glibc's fcntl) |
 //! | 243 | set_thread_area | EBX = &user_desc | 0, the slot written back |
 //! | 252 | exit_group | EBX = status | does not return |
 //! | 258 | set_tid_address | EBX = pointer (not kept) | the pid: the only thread's tid |
@@ -40,8 +48,9 @@
 //! | 403 | clock_gettime64 | EBX = clock (0, 1, 4-7), ECX = &timespec64 | 0, -EINVAL |
 //! | 407 | clock_nanosleep_time64 | as 267, EDX = &timespec64 | 0, -EOPNOTSUPP |
 //!
-//! The rows from 19 on are what glibc's start-up, stdio, malloc and time
-//! functions ask of Linux; each answer's reason is written next to its
+//! Most rows from 19 on are what glibc's start-up, stdio, malloc and time
+//! functions ask of Linux (close, dup, dup2 and fcntl are what a program
+//! asks of its descriptors); each answer's reason is written next to its
 //! handler, from what glibc does with it. Any other number is -ENOSYS
 //! and logged once per process (`Services::unknown`); set_robust_list
 //! and rseq are refused on purpose, so they are not logged.
@@ -60,16 +69,16 @@
 //! subject, each named after the Linux file that holds the same calls,
 //! with its host tests beside it:
 //!
-//! | file | calls |
-//! | --- | --- |
-//! | `file.rs` | read, write, writev, lseek, _llseek, ioctl |
-//! | `stat.rs` | fstat64, statx, readlink |
-//! | `mm.rs` | brk, mprotect |
-//! | `time.rs` | clock_gettime, nanosleep, clock_nanosleep, and the *64 twins |
-//! | `process.rs` | set_thread_area, ugetrlimit, set_tid_address, sched_yield, robust list, rseq |
-//! | `misc.rs` | getrandom |
-//! | `fd.rs` | close, dup, dup2, fcntl; the fd calls on a socket or a closed fd |
-//! | `net.rs` | socketcall (102) and the direct socket calls 359-373 |
+//! - `file.rs`: read, write, writev, lseek, _llseek, ioctl;
+//! - `fcntl.rs`: close, dup, dup2, fcntl, fcntl64;
+//! - `stat.rs`: fstat64, statx, readlink;
+//! - `mm.rs`: brk, mprotect;
+//! - `time.rs`: clock_gettime, nanosleep, clock_nanosleep, the *64 twins;
+//! - `process.rs`: set_thread_area, ugetrlimit, set_tid_address,
+//!   sched_yield, set_robust_list, rseq;
+//! - `misc.rs`: getrandom;
+//! - `net.rs`: socketcall (102) and the direct socket calls 359-373;
+//!   read and write on a socket come here from `file.rs`.
 //!
 //! exit and getpid are arms of `dispatch` itself. `uaccess.rs` holds the
 //! copies from and to user memory that several handlers need. A handler
@@ -79,7 +88,7 @@
 pub mod errno;
 #[cfg(test)]
 mod fake;
-pub mod fd;
+pub mod fcntl;
 pub mod file;
 pub mod misc;
 pub mod mm;
@@ -92,14 +101,16 @@ pub mod time;
 pub mod uaccess;
 
 pub use self::errno::{Errno, SysResult};
-pub use self::services::{Clock, Descriptors, Fault, Services, Socket, Sockets};
+pub use self::services::{Clock, Fault, Services, Socket};
 
+use self::fcntl::{close, dup, dup2, fcntl};
 use self::file::{ioctl, read, seek, write, writev};
 use self::misc::getrandom;
 use self::mm::{brk, mprotect};
 use self::numbers::*;
-use self::process::set_tid_address;
-use self::process::{getrlimit, rseq, sched_yield, set_robust_list, set_thread_area};
+use self::process::{
+    getrlimit, rseq, sched_yield, set_robust_list, set_thread_area, set_tid_address,
+};
 use self::stat::{fstat64, readlink, statx};
 use self::time::{clock_gettime, clock_nanosleep, nanosleep};
 
@@ -122,15 +133,8 @@ pub fn reported_status(passed: i32) -> u8 {
 
 /// Runs system call `number` with the arguments in EBX, ECX, EDX, ESI,
 /// EDI, EBP. The arms are grouped by the file their handler lives in.
-pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Descriptors) -> Outcome {
-    // ---- file descriptors and sockets (fd.rs, net.rs) ----
-    // close, dup, fcntl, the socket calls, and any fd call on what is not
-    // the console (a socket, or a closed fd); the console's own fd calls
-    // go on to file.rs and stat.rs below.
-    if let Some(result) = fd::route(number, args, kernel) {
-        return Outcome::Return(errno::to_eax(result));
-    }
-    let [a, b, c, d, e, _] = args;
+pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Services) -> Outcome {
+    let [a, b, c, d, e, f] = args;
     let result = match number {
         // ---- the process (process.rs) ----
         // LAB 6 BEGIN: exit and exit_group end the process
@@ -152,8 +156,13 @@ pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Descriptors) -> O
         SYS_READ => read(a, b, c, kernel),
         SYS_WRITE => write(a, b, c, kernel),
         SYS_WRITEV => writev(a, b, c, kernel),
-        SYS_LSEEK | SYS_LLSEEK => seek(a),
+        SYS_LSEEK | SYS_LLSEEK => seek(a, kernel),
         SYS_IOCTL => ioctl(a, b, c, kernel),
+        // ---- the descriptor table (fcntl.rs) ----
+        SYS_CLOSE => close(a, kernel),
+        SYS_DUP => dup(a, kernel),
+        SYS_DUP2 => dup2(a, b, kernel),
+        SYS_FCNTL | SYS_FCNTL64 => fcntl(a, b, c, kernel),
         // ---- files and paths (stat.rs) ----
         SYS_FSTAT64 => fstat64(a, b, kernel),
         SYS_STATX => statx(a, b, c, d, e, kernel),
@@ -167,6 +176,12 @@ pub fn dispatch(number: u32, args: [u32; 6], kernel: &mut impl Descriptors) -> O
         SYS_CLOCK_NANOSLEEP_TIME64 => clock_nanosleep(a, b, c, d, true, kernel),
         SYS_CLOCK_GETTIME => clock_gettime(a, b, false, kernel),
         SYS_CLOCK_GETTIME64 => clock_gettime(a, b, true, kernel),
+        // ---- sockets (net.rs) ----
+        SYS_SOCKETCALL => net::socketcall(a, b, kernel),
+        _ if net::direct_call(number).is_some() => {
+            let call = net::direct_call(number).expect("just checked");
+            net::call_with(call, [a, b, c, d, e, f], kernel)
+        }
         // ---- the rest (misc.rs) ----
         SYS_GETRANDOM => getrandom(a, b, c, kernel),
         _ => {
@@ -224,12 +239,17 @@ mod tests {
             (SYS_LSEEK, [1, 0, 0], fails(Errno::ESPIPE)),
             (SYS_LLSEEK, [1, 0, 0], fails(Errno::ESPIPE)),
             (SYS_IOCTL, [1, 0x5402, 0], fails(Errno::ENOTTY)),
+            (SYS_CLOSE, [3, 0, 0], fails(Errno::EBADF)),
+            (SYS_DUP, [3, 0, 0], fails(Errno::EBADF)),
+            (SYS_DUP2, [1, 32, 0], fails(Errno::EBADF)),
+            (SYS_FCNTL, [1, 999, 0], fails(Errno::EINVAL)),
+            (SYS_FCNTL64, [1, 1030, 32], fails(Errno::EINVAL)),
             (SYS_FSTAT64, [1, bad, 0], fails(Errno::EFAULT)),
             (SYS_READLINK, [bad, 0, 0], fails(Errno::EFAULT)),
             (SYS_MPROTECT, [BASE + 1, 0, 0], fails(Errno::EINVAL)),
             (SYS_SCHED_YIELD, [0, 0, 0], Outcome::Return(0)),
             (SYS_NANOSLEEP, [bad, 0, 0], fails(Errno::EFAULT)),
-            (SYS_UGETRLIMIT, [7, 0, 0], fails(Errno::EINVAL)),
+            (SYS_UGETRLIMIT, [6, 0, 0], fails(Errno::EINVAL)),
             (SYS_SET_THREAD_AREA, [bad, 0, 0], fails(Errno::EFAULT)),
             (SYS_SET_TID_ADDRESS, [BASE, 0, 0], Outcome::Return(7)),
             (SYS_CLOCK_GETTIME, [99, 0, 0], fails(Errno::EINVAL)),

@@ -11,13 +11,14 @@
 //!
 //! Both arrive at `call`, which decodes the user's structures (struct
 //! sockaddr_in, the flags in `type`, MSG_*), asks the network layer
-//! through `Sockets`, and writes the answers back (an address and its
+//! through `Services`, and writes the answers back (an address and its
 //! length, value-result, as Linux does). Pure: the kernel implements
-//! `Sockets` with the file-descriptor table and src/net/, the host tests
+//! `Services` with the file-descriptor table and src/net/, the host tests
 //! with plain memory.
 
 use super::errno::{Errno, SysResult};
-use super::services::{Services, Sockets};
+use super::services::{Services, Socket};
+use crate::fd::{Object, OpenFile, O_NONBLOCK, O_RDWR};
 use crate::net::api::{Address as SocketAddress, Kind as SocketKind, NetError};
 use crate::user::umem::UserRange;
 
@@ -156,7 +157,7 @@ impl From<NetError> for Errno {
 pub const BOUNCE: usize = 1472 * 2;
 
 /// socketcall(call, args): reads the arguments, then `call`.
-pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> SysResult {
+pub fn socketcall(call: u32, args: u32, k: &mut impl Services) -> SysResult {
     let Some(&count) = NARGS.get(call as usize).filter(|_| call >= 1) else {
         return Err(Errno::EINVAL);
     };
@@ -172,7 +173,7 @@ pub fn socketcall(call: u32, args: u32, k: &mut impl Sockets) -> SysResult {
 }
 
 /// A socket call with its arguments in hand.
-pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> SysResult {
+pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Services) -> SysResult {
     match call {
         SYS_SOCKET => socket(a[0], a[1], a[2], k),
         SYS_BIND => bind(a[0], a[1], a[2], k),
@@ -194,6 +195,27 @@ pub fn call_with(call: u32, a: [u32; 6], k: &mut impl Sockets) -> SysResult {
         SYS_SOCKETPAIR => Err(Errno::EOPNOTSUPP),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// The socket behind `fd`: EBADF if no file is open there, ENOTSOCK if
+/// it is not a socket.
+pub(super) fn socket_at(fd: u32, k: &mut impl Services) -> Result<Socket, Errno> {
+    let file = k.file(fd).ok_or(Errno::EBADF)?;
+    match file.object {
+        Object::Socket(id) => Ok(Socket { id, nonblocking: file.nonblocking() }),
+        Object::Console => Err(Errno::ENOTSOCK),
+    }
+}
+
+/// Puts socket `id` at the lowest free descriptor, open for reading and
+/// writing; when none is free, the socket closes again (EMFILE).
+fn install(id: u16, nonblocking: bool, k: &mut impl Services) -> SysResult {
+    let flags = O_RDWR | if nonblocking { O_NONBLOCK } else { 0 };
+    let open = OpenFile { object: Object::Socket(id), flags };
+    k.files(|table| table.open(open)).map_err(|e| {
+        k.release_socket(id);
+        Errno::from(e)
+    })
 }
 
 /// Reads a sockaddr of `len` bytes at `at`.
@@ -236,7 +258,7 @@ fn write_sockaddr(
     Ok(())
 }
 
-fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Sockets) -> SysResult {
+fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Services) -> SysResult {
     if domain != AF_INET {
         return Err(Errno::EAFNOSUPPORT);
     }
@@ -247,42 +269,43 @@ fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Sockets) -> SysRes
         (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
         _ => return Err(Errno::ESOCKTNOSUPPORT),
     };
-    k.open_socket(kind, flags & SOCK_NONBLOCK != 0)
+    let id = k.socket(kind)?;
+    install(id, flags & SOCK_NONBLOCK != 0, k)
 }
 
-fn bind(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> SysResult {
-    let s = k.socket_at(fd)?;
+fn bind(fd: u32, at: u32, len: u32, k: &mut impl Services) -> SysResult {
+    let s = socket_at(fd, k)?;
     let address = read_sockaddr(at, len, k)?;
     k.bind(s.id, address)?;
     Ok(0)
 }
 
-fn listen(fd: u32, backlog: u32, k: &mut impl Sockets) -> SysResult {
-    let s = k.socket_at(fd)?;
+fn listen(fd: u32, backlog: u32, k: &mut impl Services) -> SysResult {
+    let s = socket_at(fd, k)?;
     k.listen(s.id, backlog)?;
     Ok(0)
 }
 
-fn connect(fd: u32, at: u32, len: u32, k: &mut impl Sockets) -> SysResult {
-    let s = k.socket_at(fd)?;
+fn connect(fd: u32, at: u32, len: u32, k: &mut impl Services) -> SysResult {
+    let s = socket_at(fd, k)?;
     let address = read_sockaddr(at, len, k)?;
     k.connect(s.id, address, s.nonblocking)?;
     Ok(0)
 }
 
-fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Sockets) -> SysResult {
+fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Services) -> SysResult {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
-    let s = k.socket_at(fd)?;
+    let s = socket_at(fd, k)?;
     let (id, peer) = k.accept(s.id, s.nonblocking)?;
-    let new = k.install_socket(id, flags & SOCK_NONBLOCK != 0)?;
+    let new = install(id, flags & SOCK_NONBLOCK != 0, k)?;
     write_sockaddr(peer, at, len_at, k)?;
     Ok(new)
 }
 
-fn name(fd: u32, at: u32, len_at: u32, peer: bool, k: &mut impl Sockets) -> SysResult {
-    let s = k.socket_at(fd)?;
+fn name(fd: u32, at: u32, len_at: u32, peer: bool, k: &mut impl Services) -> SysResult {
+    let s = socket_at(fd, k)?;
     let address = if peer { k.peer_address(s.id) } else { k.local_address(s.id) }?;
     if at == 0 {
         return Err(Errno::EFAULT);
@@ -298,15 +321,29 @@ fn send(
     flags: u32,
     to: u32,
     to_len: u32,
-    k: &mut impl Sockets,
+    k: &mut impl Services,
 ) -> SysResult {
-    let s = k.socket_at(fd)?;
+    let s = socket_at(fd, k)?;
     let to = if to == 0 { None } else { Some(read_sockaddr(to, to_len, k)?) };
     let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
-    let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
-    let datagram = k.kind(s.id) == SocketKind::Datagram;
+    send_range(s, user, to, flags & MSG_DONTWAIT != 0, k)
+}
+
+/// Sends the bytes of `user` on socket `s`: one datagram, or as much of
+/// the stream as it takes (a send that sent something answers that,
+/// and the error comes next time, as on Linux). write() on a socket is
+/// this too (file.rs).
+pub(super) fn send_range(
+    s: Socket,
+    user: UserRange,
+    to: Option<SocketAddress>,
+    dont_wait: bool,
+    k: &mut impl Services,
+) -> SysResult {
+    let nonblocking = s.nonblocking || dont_wait;
+    let len = user.len();
     let mut bytes = [0u8; BOUNCE];
-    if datagram {
+    if k.kind(s.id) == SocketKind::Datagram {
         // One datagram, one piece.
         if len as usize > bytes.len() {
             return Err(Errno::EMSGSIZE);
@@ -316,7 +353,7 @@ fn send(
         return Ok(k.send(s.id, piece, to, nonblocking)? as u32);
     }
     let mut done = 0u32;
-    while done < len || len == 0 {
+    loop {
         let n = (len - done).min(bytes.len() as u32);
         let part = user.part(done, n).expect("inside the checked range");
         if k.copy_from_user(part, &mut bytes[..n as usize]).is_err() {
@@ -324,18 +361,16 @@ fn send(
         }
         match k.send(s.id, &bytes[..n as usize], to, nonblocking || done > 0) {
             Ok(sent) => done += sent as u32,
-            // What was sent is the answer; the error comes next time.
             Err(_) if done > 0 => break,
             Err(e) => return Err(e.into()),
         }
-        if len == 0 {
+        if done >= len {
             break;
         }
     }
     Ok(done)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn receive(
     fd: u32,
     buf: u32,
@@ -343,27 +378,41 @@ fn receive(
     flags: u32,
     from: u32,
     from_len: u32,
-    k: &mut impl Sockets,
+    k: &mut impl Services,
 ) -> SysResult {
-    let s = k.socket_at(fd)?;
+    let s = socket_at(fd, k)?;
     let user = UserRange::new(buf, len).ok_or(Errno::EFAULT)?;
-    let nonblocking = s.nonblocking || flags & MSG_DONTWAIT != 0;
+    let (n, sender) = receive_range(s, user, flags & MSG_DONTWAIT != 0, k)?;
+    if let Some(sender) = sender {
+        write_sockaddr(sender, from, from_len, k)?;
+    }
+    Ok(n)
+}
+
+/// Receives into `user` from socket `s`: bytes of the stream (0: the
+/// peer closed), or one datagram (the rest of one that does not fit is
+/// dropped, as Linux does); and who sent them. read() on a socket is
+/// this too (file.rs).
+pub(super) fn receive_range(
+    s: Socket,
+    user: UserRange,
+    dont_wait: bool,
+    k: &mut impl Services,
+) -> Result<(u32, Option<SocketAddress>), Errno> {
+    let nonblocking = s.nonblocking || dont_wait;
     let mut bytes = [0u8; BOUNCE];
-    let want = (len as usize).min(bytes.len());
+    let want = (user.len() as usize).min(bytes.len());
     // Check the buffer first, so that a bad one consumes nothing.
     let probe = user.part(0, want as u32).expect("inside");
     k.copy_to_user(&bytes[..want], probe)?;
     let (n, sender) = k.receive(s.id, &mut bytes[..want], nonblocking)?;
     let filled = user.part(0, n as u32).expect("no more than asked");
     k.copy_to_user(&bytes[..n], filled)?;
-    if let Some(sender) = sender {
-        write_sockaddr(sender, from, from_len, k)?;
-    }
-    Ok(n as u32)
+    Ok((n as u32, sender))
 }
 
-fn shutdown(fd: u32, how: u32, k: &mut impl Sockets) -> SysResult {
-    let s = k.socket_at(fd)?;
+fn shutdown(fd: u32, how: u32, k: &mut impl Services) -> SysResult {
+    let s = socket_at(fd, k)?;
     let (read, write) = match how {
         SHUT_RD => (true, false),
         SHUT_WR => (false, true),
@@ -390,9 +439,9 @@ fn setsockopt(
     option: u32,
     at: u32,
     len: u32,
-    k: &mut impl Sockets,
+    k: &mut impl Services,
 ) -> SysResult {
-    let s = k.socket_at(fd)?;
+    let s = socket_at(fd, k)?;
     if level != SOL_SOCKET {
         return Err(Errno::ENOPROTOOPT);
     }
@@ -415,9 +464,9 @@ fn getsockopt(
     option: u32,
     at: u32,
     len_at: u32,
-    k: &mut impl Sockets,
+    k: &mut impl Services,
 ) -> SysResult {
-    let s = k.socket_at(fd)?;
+    let s = socket_at(fd, k)?;
     if level != SOL_SOCKET {
         return Err(Errno::ENOPROTOOPT);
     }
@@ -441,12 +490,17 @@ fn getsockopt(
 #[cfg(test)]
 mod tests {
     use super::super::fake::{Fake, BASE};
-    use super::super::fd::route;
+    use super::super::numbers::{SYS_READ, SYS_WRITE};
+    use super::super::{dispatch, errno, Outcome};
     use super::*;
     use std::vec::Vec;
 
+    /// A socket call as dispatch makes it: socketcall, or a direct one.
     fn call(k: &mut Fake, number: u32, args: [u32; 6]) -> SysResult {
-        route(number, args, k).expect("a call fd.rs routes")
+        match number {
+            SOCKETCALL => socketcall(args[0], args[1], k),
+            _ => call_with(direct_call(number).expect("a socket call"), args, k),
+        }
     }
 
     fn words(values: &[u32]) -> Vec<u8> {
@@ -465,7 +519,7 @@ mod tests {
         // socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), arguments at BASE.
         k.poke(BASE, &words(&[2, 2 | SOCK_NONBLOCK, 0]));
         assert_eq!(call(&mut k, SOCKETCALL, [SYS_SOCKET, BASE, 0, 0, 0, 0]), Ok(3));
-        assert!(k.files.get(3).unwrap().nonblocking);
+        assert!(k.files.get(3).unwrap().nonblocking());
         // bind(3, &addr, 16): 0.0.0.0:5555, the port in network order.
         k.poke(BASE + 64, &sockaddr([0; 4], 5555));
         k.poke(BASE, &words(&[3, BASE + 64, 16]));
@@ -531,6 +585,26 @@ mod tests {
         assert_eq!(call(&mut k, 359, [2, 1 | SOCK_NONBLOCK, 0, 0, 0, 0]), Ok(6));
         assert_eq!(call(&mut k, 364, [6, 0, 0, 0, 0, 0]), Err(Errno::EAGAIN));
         assert_eq!(call(&mut k, 364, [3, 0, 0, 7, 0, 0]), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn read_and_write_on_a_socket_are_recv_and_send() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, [2, 2, 0, 0, 0, 0]), Ok(3));
+        let eax = |r: SysResult| Outcome::Return(errno::to_eax(r));
+        assert_eq!(dispatch(SYS_READ, [3, BASE, 2, 0, 0, 0], &mut k), eax(Ok(2)));
+        assert_eq!(&k.memory[..2], b"po");
+        k.poke(BASE, b"hey");
+        assert_eq!(dispatch(SYS_WRITE, [3, BASE, 3, 0, 0, 0], &mut k), eax(Ok(3)));
+        assert_eq!(k.console, b"hey");
+        // Closing the last descriptor releases the socket; a dup keeps it.
+        assert_eq!(dispatch(41, [3, 0, 0, 0, 0, 0], &mut k), eax(Ok(4)));
+        assert_eq!(dispatch(6, [3, 0, 0, 0, 0, 0], &mut k), eax(Ok(0)));
+        assert!(k.released.is_empty());
+        assert_eq!(dispatch(6, [4, 0, 0, 0, 0, 0], &mut k), eax(Ok(0)));
+        assert_eq!(k.released, [4]);
+        // The console is not a socket.
+        assert_eq!(call(&mut k, 367, [0, BASE, BASE + 16, 0, 0, 0]), Err(Errno::ENOTSOCK));
     }
 
     #[test]

@@ -6,23 +6,29 @@
 use super::errno::{Errno, SysResult};
 use super::services::Services;
 use super::uaccess::copy_out;
+use crate::fd::MAX_FDS;
 use crate::user::abi;
 use crate::user::layout::STACK_SIZE;
 use crate::user::tls::{self, Refused, UserDesc, USER_DESC_BYTES};
 use crate::user::umem::UserRange;
 
-/// getrlimit's resource for the stack.
+/// getrlimit's resources: the stack, and the number of descriptors.
 pub const RLIMIT_STACK: u32 = 3;
+pub const RLIMIT_NOFILE: u32 = 7;
 
-/// ugetrlimit: only RLIMIT_STACK, which has a true answer: 128 KiB, the
-/// stack every process gets, and it never grows. glibc sizes new
-/// threads' stacks by it (and uses a default when the call fails).
+/// ugetrlimit: the two resources with a true answer. RLIMIT_STACK:
+/// 128 KiB, the stack every process gets, and it never grows; glibc
+/// sizes new threads' stacks by it (and uses a default when the call
+/// fails). RLIMIT_NOFILE: the descriptor table's size, the bound dup2
+/// and F_DUPFD check against (glibc's sysconf(_SC_OPEN_MAX) asks it).
 /// Every other resource: -EINVAL, as for one Linux does not know.
 pub(super) fn getrlimit(resource: u32, out: u32, kernel: &mut impl Services) -> SysResult {
-    if resource != RLIMIT_STACK {
-        return Err(Errno::EINVAL);
-    }
-    copy_out(&abi::rlimit(STACK_SIZE, STACK_SIZE), out, kernel)?;
+    let limit = match resource {
+        RLIMIT_STACK => STACK_SIZE,
+        RLIMIT_NOFILE => MAX_FDS as u32,
+        _ => return Err(Errno::EINVAL),
+    };
+    copy_out(&abi::rlimit(limit, limit), out, kernel)?;
     Ok(0)
 }
 
@@ -137,7 +143,9 @@ mod tests {
         assert_eq!(rseq(), Err(ENOSYS));
         assert_eq!(getrlimit(RLIMIT_STACK, BASE, &mut k), Ok(0));
         assert_eq!((k.word(BASE), k.word(BASE + 4)), (128 * 1024, 128 * 1024));
-        assert_eq!(getrlimit(7, BASE, &mut k), Err(EINVAL));
+        assert_eq!(getrlimit(RLIMIT_NOFILE, BASE, &mut k), Ok(0));
+        assert_eq!((k.word(BASE), k.word(BASE + 4)), (32, 32));
+        assert_eq!(getrlimit(6, BASE, &mut k), Err(EINVAL));
         assert_eq!(getrlimit(RLIMIT_STACK, 0xC000_0000, &mut k), Err(EFAULT));
         assert_eq!(sched_yield(&mut k), Ok(0));
         assert_eq!(k.yields, 1);

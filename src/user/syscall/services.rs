@@ -3,9 +3,8 @@
 //! scheduler (src/user/mod.rs) and the host tests with plain memory
 //! (`fake.rs`). Through it the handlers stay pure.
 
-use super::errno::Errno;
 use crate::cpu::gdt::TlsDescriptors;
-use crate::files::Open;
+use crate::fd::{FdTable, OpenFile};
 use crate::mm::space::Protection;
 use crate::net::api::{Address as SocketAddress, Kind as SocketKind, NetError};
 use crate::user::umem::UserRange;
@@ -13,15 +12,6 @@ use crate::user::umem::UserRange;
 /// A user page the program may not use for the access (from a copy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault;
-
-/// A copy that faulted is -EFAULT, unless the call says otherwise (for
-/// mprotect, a page that is not mapped is -ENOMEM): so `?` works on a
-/// copy inside a handler.
-impl From<Fault> for Errno {
-    fn from(_: Fault) -> Errno {
-        Errno::EFAULT
-    }
-}
 
 /// Which clock, for `Services::now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,9 +32,11 @@ pub trait Services {
     fn copy_from_user(&mut self, from: UserRange, to: &mut [u8]) -> Result<(), Fault>;
     /// Copies `from` into the program's memory at `to` (same length).
     fn copy_to_user(&mut self, from: &[u8], to: UserRange) -> Result<(), Fault>;
-    /// Blocks until input is there, then fills `buf` with at most its
-    /// length; returns how many bytes (0: the end of the input).
-    fn read_console(&mut self, buf: &mut [u8]) -> usize;
+    /// Fills `buf` with at most its length of the console's input, and
+    /// returns how many bytes (0: the end of the input). Blocks until
+    /// input is there, unless `nonblocking`: then None at once if there
+    /// is none.
+    fn read_console(&mut self, buf: &mut [u8], nonblocking: bool) -> Option<usize>;
     /// Writes `bytes` to the console.
     fn write_console(&mut self, bytes: &[u8]);
     /// The calling process's pid.
@@ -74,27 +66,20 @@ pub trait Services {
     /// (page-aligned, in user space); Fault if one is not mapped, and
     /// then none is changed.
     fn protect(&mut self, start: u32, pages: u32, protection: Protection) -> Result<(), Fault>;
-}
+    /// Runs `f` on the calling process's file-descriptor table.
+    fn files<R>(&mut self, f: impl FnOnce(&mut FdTable) -> R) -> R;
 
-/// A socket as the table of open files names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Socket {
-    pub id: u16,
-    /// O_NONBLOCK on the open file.
-    pub nonblocking: bool,
-}
+    /// The open file behind `fd`, if it is open.
+    fn file(&mut self, fd: u32) -> Option<OpenFile> {
+        self.files(|table| table.get(fd))
+    }
 
-/// What the socket calls need from the kernel: the open-file table (fd
-/// to socket, a new fd for a new socket) and the network layer.
-pub trait Sockets: Services {
-    /// The socket behind `fd`: EBADF if no file is open there, ENOTSOCK
-    /// if it is not a socket.
-    fn socket_at(&mut self, fd: u32) -> Result<Socket, Errno>;
-    /// A new socket of `kind` at the lowest free fd; the fd.
-    fn open_socket(&mut self, kind: SocketKind, nonblocking: bool) -> Result<u32, Errno>;
-    /// Puts `id` (a new connection from accept) at the lowest free fd;
-    /// EMFILE when none is free (the connection is then closed).
-    fn install_socket(&mut self, id: u16, nonblocking: bool) -> Result<u32, Errno>;
+    // ---- the network (src/net/), for the socket calls (net.rs) ----
+
+    /// A new socket of `kind`: its id in the network layer.
+    fn socket(&mut self, kind: SocketKind) -> Result<u16, NetError>;
+    /// The last descriptor of socket `id` is gone: it closes.
+    fn release_socket(&mut self, id: u16);
     fn kind(&mut self, id: u16) -> SocketKind;
     fn bind(&mut self, id: u16, to: SocketAddress) -> Result<(), NetError>;
     fn listen(&mut self, id: u16, backlog: u32) -> Result<(), NetError>;
@@ -119,16 +104,10 @@ pub trait Sockets: Services {
     fn set_reuse_address(&mut self, id: u16, on: bool) -> Result<(), NetError>;
 }
 
-/// What the file-descriptor calls need from the kernel, beside sockets:
-/// the process's table of open files (src/files.rs).
-pub trait Descriptors: Sockets {
-    /// What `fd` names, if it is open.
-    fn file(&mut self, fd: u32) -> Option<Open>;
-    /// Closes `fd`, releasing what it named; false if it was not open.
-    fn close(&mut self, fd: u32) -> bool;
-    /// Makes the lowest free fd at or above `from` name what `fd` names.
-    fn duplicate(&mut self, fd: u32, from: u32) -> Result<u32, Errno>;
-    /// dup2(old, new).
-    fn duplicate_to(&mut self, old: u32, new: u32) -> Result<u32, Errno>;
-    fn set_nonblocking(&mut self, fd: u32, on: bool);
+/// A socket as the table of open files names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Socket {
+    pub id: u16,
+    /// O_NONBLOCK on the open file.
+    pub nonblocking: bool,
 }

@@ -3,10 +3,10 @@
 //! file system: the console is the one file, /proc/self/exe the one link.
 
 use super::errno::{Errno, SysResult};
-use super::file::is_console;
 use super::services::Services;
 use super::uaccess::{copy_out, read_c_string};
-use crate::user::abi::{self, CONSOLE_STATUS};
+use crate::fd::Object;
+use crate::user::abi::{self, FileStatus, CONSOLE_STATUS};
 
 /// statx's and the *at calls' flags (fcntl.h): the path is relative to
 /// the fd (empty: the fd itself); don't follow a final symlink; don't
@@ -64,13 +64,20 @@ pub fn absolute_path(path: &[u8], out: &mut [u8]) -> usize {
     path.len() + 1
 }
 
+/// What fstat64 and statx say about an open descriptor's object, or
+/// EBADF if `fd` is not open.
+fn status(fd: u32, kernel: &mut impl Services) -> Result<FileStatus, Errno> {
+    match kernel.file(fd).ok_or(Errno::EBADF)?.object {
+        Object::Console => Ok(CONSOLE_STATUS),
+        Object::Socket(_) => Ok(abi::SOCKET_STATUS),
+    }
+}
+
 /// fstat64 on the console: a character device (see abi::CONSOLE_STATUS
 /// for what glibc makes of that).
 pub(super) fn fstat64(fd: u32, out: u32, kernel: &mut impl Services) -> SysResult {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    copy_out(&abi::stat64(&CONSOLE_STATUS), out, kernel)?;
+    let status = status(fd, kernel)?;
+    copy_out(&abi::stat64(&status), out, kernel)?;
     Ok(0)
 }
 
@@ -97,10 +104,8 @@ pub(super) fn statx(
         Some(0) if flags & AT_EMPTY_PATH != 0 => {}
         _ => return Err(Errno::ENOENT),
     }
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    copy_out(&abi::statx(&CONSOLE_STATUS), out, kernel)?;
+    let status = status(fd, kernel)?;
+    copy_out(&abi::statx(&status), out, kernel)?;
     Ok(0)
 }
 
@@ -117,6 +122,11 @@ mod tests {
         assert_eq!(k.memory[512..608], abi::stat64(&CONSOLE_STATUS));
         assert_eq!(fstat64(5, BASE + 512, &mut k), Err(EBADF));
         assert_eq!(fstat64(0, 0xBFFF_FFF0, &mut k), Err(EFAULT));
+        // Any open descriptor of the console, a dup too; a closed one is EBADF.
+        assert_eq!(k.files.dup(0, 5, false), Ok(5));
+        assert_eq!(fstat64(5, BASE + 512, &mut k), Ok(0));
+        k.files.close(2).unwrap();
+        assert_eq!(fstat64(2, BASE + 512, &mut k), Err(EBADF));
         // glibc's fstat(1): statx(1, "", AT_NO_AUTOMOUNT | AT_EMPTY_PATH, 0x7ff, buf).
         let empty = BASE + SIZE - 1; // "" in the last byte of the mapping
         let flags = AT_NO_AUTOMOUNT | AT_EMPTY_PATH;
