@@ -119,8 +119,8 @@ help:
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
-	@echo "make user-programs   those, the C programs build/hello_c, build/args_c, build/probe_c, build/httpd,"
-	@echo "                build/udpecho and build/netclient (gcc -m32 -static),"
+	@echo "make user-programs   those, the C programs build/hello_c, build/args_c, build/probe_c,"
+	@echo "                build/netprobe_c, build/httpd, build/udpecho and build/netclient (gcc -m32 -static),"
 	@echo "                and the test programs build/user/* (tests/user/*.c, gcc -m32 -nostdlib)"
 	@echo "make run INITRD=\"build/hello_c\"   a C program built against glibc, exactly as for Linux"
 	@echo "make run NET=1 INITRD=\"build/httpd TOKEN\"   a web server on the kernel: curl http://127.0.0.1:8080/"
@@ -171,11 +171,12 @@ build/hello.elf: tests/user/hello.asm | setup-user
 	ld -m elf_i386 -o $@ build/hello.o
 
 # C programs with the C library (glibc), built exactly as on Linux, with no
-# flag of this project's: the example hello_c, args_c, and probe_c (glibc's
-# terminal, time and sleep calls, for the linux test stage) (README: Linux
-# programs). `make build/hello_c`, or `make run INITRD="build/hello_c"`,
+# flag of this project's: the example hello_c, args_c, probe_c (glibc's
+# terminal, time and sleep calls, for the linux test stage) and netprobe_c
+# (the socket calls' errors and non-blocking answers, for the net stage)
+# (README: Linux programs). `make build/hello_c`, or `make run INITRD="build/hello_c"`,
 # which builds it first.
-LIBC_PROGRAMS := build/hello_c build/args_c build/probe_c
+LIBC_PROGRAMS := build/hello_c build/args_c build/probe_c build/netprobe_c
 
 build/%_c: tests/user/%_c.c | setup-user
 	@mkdir -p build

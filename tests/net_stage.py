@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 
+import net_probe
 import netpeers
 import rawpeer
 from harness import READY_LINE, ROOT, Qemu
@@ -57,6 +58,7 @@ def net_args(tcp, udp):
 def stage_net(r):
     stage_net_servers(r)
     stage_net_hostile(r)
+    net_probe.stage_net_probe(r)
 
 
 def stage_net_servers(r):

@@ -48,6 +48,10 @@ pub enum NetError {
     NotSupported,
     /// Ctrl-C for the waiting process.
     Interrupted,
+    /// A connect() started and not waited for (EINPROGRESS).
+    InProgress,
+    /// A connect() still under way, asked again (EALREADY).
+    Already,
 }
 
 /// Which kind of socket `socket()` asked for.

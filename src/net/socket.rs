@@ -20,7 +20,9 @@
 //! Blocking is the point: `accept`, `recv` and `connect` check their
 //! socket, and if nothing is there, sleep on `NET` until the card's
 //! interrupt (or the stack's own timer) wakes them, then poll and look
-//! again. Non-blocking callers get `WouldBlock` (EAGAIN) instead.
+//! again. Non-blocking callers get `WouldBlock` (EAGAIN) instead; a
+//! connect that may not wait answers as Linux's does (EINPROGRESS, then
+//! EALREADY until the handshake is over).
 
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::IpListenEndpoint;
@@ -66,8 +68,7 @@ pub fn open(kind: Kind) -> Result<SocketId, NetError> {
             Kind::Datagram => State::Udp { handle: s.table.new_udp(&mut s.sockets)?, peer: None },
             Kind::Stream => State::Fresh { port: None },
         };
-        s.table.entries[index] =
-            Some(Entry { state, references: 1, reuse_address: false, write_shut: false });
+        s.table.entries[index] = Some(Entry::new(state));
         Ok(SocketId(index as u16))
     })
 }
@@ -135,29 +136,30 @@ pub fn bind(id: SocketId, address: Address) -> Result<(), NetError> {
             return Err(NetError::AddressNotAvailable);
         }
         let state = s.table.entry(id)?.state;
+        // A socket bound already (or listening, or connected) is EINVAL
+        // before the port is looked at: Linux's __inet_bind checks the
+        // socket's state first, so binding its own port again is EINVAL,
+        // not EADDRINUSE.
         let kind = match state {
-            State::Udp { .. } => Kind::Datagram,
-            _ => Kind::Stream,
+            State::Udp { handle, .. } if !s.sockets.get::<udp::Socket>(handle).is_open() => {
+                Kind::Datagram
+            }
+            State::Fresh { port: None } => Kind::Stream,
+            _ => return Err(NetError::Invalid),
         };
         let port = match address.port {
             0 => s.table.ephemeral_port(&s.sockets, kind),
             p if s.table.port_taken(&s.sockets, kind, p) => return Err(NetError::AddressInUse),
             p => p,
         };
-        match state {
-            State::Udp { handle, .. } => {
-                let socket = s.sockets.get_mut::<udp::Socket>(handle);
-                if socket.is_open() {
-                    return Err(NetError::Invalid);
-                }
-                socket.bind(port).map_err(|_| NetError::Invalid)
-            }
-            State::Fresh { port: None } => {
-                s.table.entry(id)?.state = State::Fresh { port: Some(port) };
-                Ok(())
-            }
-            _ => Err(NetError::Invalid),
+        if let State::Udp { handle, .. } = state {
+            let socket = s.sockets.get_mut::<udp::Socket>(handle);
+            socket.bind(port).map_err(|_| NetError::Invalid)?;
+        } else {
+            s.table.entry(id)?.state = State::Fresh { port: Some(port) };
         }
+        s.table.entry(id)?.bound = address;
+        Ok(())
     })
 }
 
@@ -195,8 +197,11 @@ pub fn listen(id: SocketId, backlog: u32) -> Result<(), NetError> {
 /// accept(): the next connection, as a new socket, with its peer.
 pub fn accept(id: SocketId, nonblocking: bool) -> Result<(SocketId, Address), NetError> {
     let result = wait(nonblocking, |s| {
-        let State::Listening { port, backlog } = s.table.entry(id)?.state else {
-            return Err(NetError::Invalid);
+        let (port, backlog) = match s.table.entry(id)?.state {
+            State::Listening { port, backlog } => (port, backlog),
+            // Linux: a datagram socket has no accept (sock_no_accept).
+            State::Udp { .. } => return Err(NetError::NotSupported),
+            _ => return Err(NetError::Invalid),
         };
         let ready = backlog.iter().enumerate().find_map(|(i, h)| {
             let socket = s.sockets.get::<tcp::Socket>((*h)?);
@@ -210,12 +215,7 @@ pub fn accept(id: SocketId, nonblocking: bool) -> Result<(SocketId, Address), Ne
         let socket = s.sockets.get_mut::<tcp::Socket>(handle);
         socket.set_timeout(None);
         let peer = address(socket.remote_endpoint().expect("connected"));
-        s.table.entries[index] = Some(Entry {
-            state: State::Connected { handle },
-            references: 1,
-            reuse_address: false,
-            write_shut: false,
-        });
+        s.table.entries[index] = Some(Entry::new(State::Connected { handle }));
         // A new listener in the one's place, if the pool has one.
         let fresh = s.table.new_tcp(&mut s.sockets).ok();
         if let Some(h) = fresh {
@@ -232,55 +232,111 @@ pub fn accept(id: SocketId, nonblocking: bool) -> Result<(SocketId, Address), Ne
     result
 }
 
+/// What connect() found.
+enum Connecting {
+    /// A UDP socket: the peer is named, there is nothing to wait for.
+    Named,
+    /// A TCP handshake, started by this call.
+    Started,
+    /// A TCP handshake an earlier call started, not yet reported.
+    UnderWay,
+}
+
 /// connect(): TCP waits for the handshake; UDP only names the peer.
+/// Without waiting, as Linux answers (__inet_stream_connect): the call
+/// that starts it is EINPROGRESS, a call while it goes on EALREADY; the
+/// first call after it is 0 (later ones EISCONN), or ECONNREFUSED, and
+/// then the socket may connect again.
 pub fn connect(id: SocketId, to: Address, nonblocking: bool) -> Result<(), NetError> {
-    let started = stack(|s| match s.table.entry(id)?.state {
-        State::Udp { handle, .. } => {
-            let socket = s.sockets.get_mut::<udp::Socket>(handle);
-            if !socket.is_open() {
-                let port = s.table.ephemeral_port(&s.sockets, Kind::Datagram);
-                s.sockets
-                    .get_mut::<udp::Socket>(handle)
-                    .bind(port)
-                    .map_err(|_| NetError::Invalid)?;
+    let found = stack(|s| {
+        let entry = *s.table.entry(id)?;
+        match entry.state {
+            State::Udp { handle, .. } => {
+                let socket = s.sockets.get_mut::<udp::Socket>(handle);
+                if !socket.is_open() {
+                    let port = s.table.ephemeral_port(&s.sockets, Kind::Datagram);
+                    s.sockets
+                        .get_mut::<udp::Socket>(handle)
+                        .bind(port)
+                        .map_err(|_| NetError::Invalid)?;
+                }
+                s.table.entry(id)?.state = State::Udp { handle, peer: Some(to) };
+                Ok(Connecting::Named)
             }
-            s.table.entry(id)?.state = State::Udp { handle, peer: Some(to) };
-            Ok(false)
-        }
-        State::Fresh { port } => {
-            let local = match port {
-                Some(p) => p,
-                None => s.table.ephemeral_port(&s.sockets, Kind::Stream),
-            };
-            let handle = s.table.new_tcp(&mut s.sockets)?;
-            let cx = s.iface.context();
-            let socket = s.sockets.get_mut::<tcp::Socket>(handle);
-            if socket.connect(cx, endpoint(to), local).is_err() {
-                s.table.remove(&mut s.sockets, handle);
-                return Err(NetError::Invalid);
+            State::Fresh { port } => {
+                let local = match port {
+                    Some(p) => p,
+                    None => s.table.ephemeral_port(&s.sockets, Kind::Stream),
+                };
+                let handle = s.table.new_tcp(&mut s.sockets)?;
+                let cx = s.iface.context();
+                let socket = s.sockets.get_mut::<tcp::Socket>(handle);
+                if socket.connect(cx, endpoint(to), local).is_err() {
+                    s.table.remove(&mut s.sockets, handle);
+                    return Err(NetError::Invalid);
+                }
+                let entry = s.table.entry(id)?;
+                entry.state = State::Connected { handle };
+                entry.connecting = true;
+                Ok(Connecting::Started)
             }
-            s.table.entry(id)?.state = State::Connected { handle };
-            Ok(true)
+            State::Listening { .. } => Err(NetError::Invalid),
+            State::Connected { .. } if entry.connecting => Ok(Connecting::UnderWay),
+            State::Connected { .. } => Err(NetError::IsConnected),
         }
-        State::Listening { .. } => Err(NetError::Invalid),
-        State::Connected { .. } => Err(NetError::IsConnected),
     })?;
-    if !started {
+    if let Connecting::Named = found {
         return Ok(());
     }
     poll();
-    wait(nonblocking, |s| {
-        let State::Connected { handle } = s.table.entry(id)?.state else {
-            return Err(NetError::Invalid);
-        };
-        match s.sockets.get::<tcp::Socket>(handle).state() {
-            tcp::State::SynSent | tcp::State::SynReceived => Err(NetError::WouldBlock),
-            // The peer answered the SYN with RST (slirp does, for a port
-            // nothing listens on).
-            tcp::State::Closed => Err(NetError::Refused),
-            _ => Ok(()),
+    match wait(nonblocking, |s| handshake(s, id)) {
+        Err(NetError::WouldBlock) if matches!(found, Connecting::Started) => {
+            Err(NetError::InProgress)
         }
-    })
+        Err(NetError::WouldBlock) => Err(NetError::Already),
+        other => other,
+    }
+}
+
+/// Where `id`'s handshake stands: WouldBlock while the SYN waits; once
+/// it is over, the outcome, told to the program this once.
+fn handshake(s: &mut Stack, id: SocketId) -> Result<(), NetError> {
+    if refused(s, id, true)? {
+        return Err(NetError::Refused);
+    }
+    let State::Connected { handle } = s.table.entry(id)?.state else {
+        return Err(NetError::Invalid);
+    };
+    match s.sockets.get::<tcp::Socket>(handle).state() {
+        tcp::State::SynSent | tcp::State::SynReceived => Err(NetError::WouldBlock),
+        _ => {
+            s.table.entry(id)?.connecting = false;
+            Ok(())
+        }
+    }
+}
+
+/// Whether `id`'s connect() was refused (the peer answered the SYN with
+/// RST: slirp does, for a port nothing listens on) and the program not
+/// yet told; the caller tells it, ECONNREFUSED, this once (Linux's
+/// sk_err, read once). Told by connect() (`disconnect`), the socket is
+/// unconnected again, as Linux's connect disconnects it: recv is then
+/// ENOTCONN, and connect may try again. Told by recv or send, it stays
+/// a closed connection, as tcp_done leaves it: recv is then 0.
+fn refused(s: &mut Stack, id: SocketId, disconnect: bool) -> Result<bool, NetError> {
+    let entry = *s.table.entry(id)?;
+    let State::Connected { handle } = entry.state else { return Ok(false) };
+    if !entry.connecting || s.sockets.get::<tcp::Socket>(handle).state() != tcp::State::Closed {
+        return Ok(false);
+    }
+    let entry = s.table.entry(id)?;
+    entry.connecting = false;
+    if disconnect {
+        let chosen = entry.bound.port;
+        entry.state = State::Fresh { port: (chosen != 0).then_some(chosen) };
+        s.table.remove(&mut s.sockets, handle);
+    }
+    Ok(true)
 }
 
 /// send()/sendto(): `bytes` to the connection, or as one datagram to `to`
@@ -292,6 +348,9 @@ pub fn send(
     nonblocking: bool,
 ) -> Result<usize, NetError> {
     let result = wait(nonblocking, |s| {
+        if refused(s, id, false)? {
+            return Err(NetError::Refused);
+        }
         let entry = *s.table.entry(id)?;
         match entry.state {
             State::Udp { handle, peer } => {
@@ -332,7 +391,9 @@ pub fn send(
                     },
                 }
             }
-            State::Fresh { .. } | State::Listening { .. } => Err(NetError::NotConnected),
+            // Linux (sk_stream_wait_connect): EPIPE, not ENOTCONN, for a
+            // stream that is not connecting or connected.
+            State::Fresh { .. } | State::Listening { .. } => Err(NetError::BrokenPipe),
         }
     });
     poll();
@@ -347,7 +408,24 @@ pub fn receive(
     buffer: &mut [u8],
     nonblocking: bool,
 ) -> Result<(usize, Option<Address>), NetError> {
-    let result = wait(nonblocking, |s| match s.table.entry(id)?.state {
+    let result = wait(nonblocking, |s| {
+        if refused(s, id, false)? {
+            return Err(NetError::Refused);
+        }
+        receive_now(s, id, buffer)
+    });
+    // The window opened: let the stack say so.
+    poll();
+    result
+}
+
+/// What receive() finds on `id` now (WouldBlock: nothing yet).
+fn receive_now(
+    s: &mut Stack,
+    id: SocketId,
+    buffer: &mut [u8],
+) -> Result<(usize, Option<Address>), NetError> {
+    match s.table.entry(id)?.state {
         State::Udp { handle, peer } => {
             let socket = s.sockets.get_mut::<udp::Socket>(handle);
             if !socket.is_open() {
@@ -369,13 +447,18 @@ pub fn receive(
         }
         State::Connected { handle } => {
             let socket = s.sockets.get_mut::<tcp::Socket>(handle);
+            // Linux's recv waits for a connection still in its handshake
+            // (EAGAIN when it may not); smoltcp's recv_slice would answer
+            // InvalidState there, which is not ENOTCONN's case.
+            if matches!(socket.state(), tcp::State::SynSent | tcp::State::SynReceived) {
+                return Err(NetError::WouldBlock);
+            }
             let peer = socket.remote_endpoint().map(address);
             if buffer.is_empty() {
                 return Ok((0, peer));
             }
             match socket.recv_slice(buffer) {
                 Ok(0) if socket.may_recv() => Err(NetError::WouldBlock),
-                Ok(0) if socket.state() == tcp::State::SynSent => Err(NetError::WouldBlock),
                 Ok(n) => Ok((n, peer)),
                 // The peer's FIN: end of file.
                 Err(tcp::RecvError::Finished) => Ok((0, peer)),
@@ -386,10 +469,7 @@ pub fn receive(
             }
         }
         State::Fresh { .. } | State::Listening { .. } => Err(NetError::NotConnected),
-    });
-    // The window opened: let the stack say so.
-    poll();
-    result
+    }
 }
 
 /// shutdown(): `read`/`write` say which directions end.
@@ -411,15 +491,21 @@ pub fn shutdown(id: SocketId, read: bool, write: bool) -> Result<(), NetError> {
 /// getsockname().
 pub fn local_address(id: SocketId) -> Result<Address, NetError> {
     stack(|s| {
-        let ip = s.config.address.octets();
-        let port = match s.table.entry(id)?.state {
-            State::Udp { handle, .. } => s.sockets.get::<udp::Socket>(handle).endpoint().port,
-            State::Fresh { port } => port.unwrap_or(0),
-            State::Listening { port, .. } => return Ok(Address { ip: [0; 4], port }),
+        // This host's address once connected; before, the one bind()
+        // named (0.0.0.0 for any, as Linux's inet_getname answers).
+        let this_host = s.config.address.octets();
+        let entry = *s.table.entry(id)?;
+        let (ip, port) = match entry.state {
+            State::Udp { handle, peer } => {
+                let port = s.sockets.get::<udp::Socket>(handle).endpoint().port;
+                (if peer.is_some() { this_host } else { entry.bound.ip }, port)
+            }
+            State::Fresh { port } => (entry.bound.ip, port.unwrap_or(0)),
+            State::Listening { port, .. } => (entry.bound.ip, port),
             State::Connected { handle } => {
                 let socket = s.sockets.get::<tcp::Socket>(handle);
                 let listen: IpListenEndpoint = socket.listen_endpoint();
-                socket.local_endpoint().map_or(listen.port, |e| e.port)
+                (this_host, socket.local_endpoint().map_or(listen.port, |e| e.port))
             }
         };
         Ok(Address { ip: if port == 0 { [0; 4] } else { ip }, port })
@@ -430,12 +516,12 @@ pub fn local_address(id: SocketId) -> Result<Address, NetError> {
 pub fn peer_address(id: SocketId) -> Result<Address, NetError> {
     stack(|s| match s.table.entry(id)?.state {
         State::Udp { peer: Some(peer), .. } => Ok(peer),
-        State::Connected { handle } => s
-            .sockets
-            .get::<tcp::Socket>(handle)
-            .remote_endpoint()
-            .map(address)
-            .ok_or(NetError::NotConnected),
+        // Linux (inet_getname): no peer while the SYN is out.
+        State::Connected { handle } => {
+            let socket = s.sockets.get::<tcp::Socket>(handle);
+            let remote = socket.remote_endpoint().map(address);
+            remote.filter(|_| socket.state() != tcp::State::SynSent).ok_or(NetError::NotConnected)
+        }
         _ => Err(NetError::NotConnected),
     })
 }

@@ -68,6 +68,29 @@ pub(super) struct Entry {
     pub(super) reuse_address: bool,
     /// shutdown(SHUT_WR) done: no more sends.
     pub(super) write_shut: bool,
+    /// What bind() asked for (0.0.0.0:0 before it). Its address is
+    /// getsockname's until the socket connects (0.0.0.0 for "any", as on
+    /// Linux); its port, if the program chose one, is kept when a
+    /// connect fails, as Linux keeps a chosen port (SOCK_BINDPORT_LOCK)
+    /// and gives back one it picked.
+    pub(super) bound: Address,
+    /// A TCP connect() is under way and its outcome not yet told to the
+    /// program (Linux's SS_CONNECTING): a refusal is still to report.
+    pub(super) connecting: bool,
+}
+
+impl Entry {
+    /// A new socket in `state`, named by one descriptor.
+    pub(super) fn new(state: State) -> Entry {
+        Entry {
+            state,
+            references: 1,
+            reuse_address: false,
+            write_shut: false,
+            bound: Address { ip: [0; 4], port: 0 },
+            connecting: false,
+        }
+    }
 }
 
 /// A TCP socket its program closed, finishing on its own.

@@ -76,6 +76,10 @@ pub enum Errno {
     ENOTCONN = 107,
     /// Nothing listens on the port connect() named.
     ECONNREFUSED = 111,
+    /// connect() again while the handshake it started goes on.
+    EALREADY = 114,
+    /// A non-blocking connect(): the handshake has started.
+    EINPROGRESS = 115,
 }
 
 impl Errno {

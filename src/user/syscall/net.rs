@@ -74,13 +74,20 @@ pub fn direct_call(number: u32) -> Option<u32> {
 }
 
 /// Address families, socket types and flags (linux/socket.h, net.h).
+pub const AF_UNSPEC: u32 = 0;
 pub const AF_UNIX: u32 = 1;
 pub const AF_INET: u32 = 2;
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
+/// socket()'s type is its low 4 bits, below SOCK_MAX; the bits above are
+/// flags.
+pub const SOCK_TYPE_MASK: u32 = 0xf;
+pub const SOCK_MAX: u32 = 11;
 /// In socket()'s type and accept4()'s flags: the new fd's flags.
 pub const SOCK_NONBLOCK: u32 = 0o4000;
 pub const SOCK_CLOEXEC: u32 = 0o2000000;
+/// Option levels beside SOL_SOCKET: the IP layer's, and the protocols'.
+pub const SOL_IP: u32 = 0;
 pub const IPPROTO_TCP: u32 = 6;
 pub const IPPROTO_UDP: u32 = 17;
 pub const SOL_SOCKET: u32 = 1;
@@ -120,6 +127,20 @@ pub fn decode_sockaddr(bytes: &[u8]) -> Result<SocketAddress, Errno> {
     })
 }
 
+/// bind()'s address: a struct sockaddr_in, or AF_UNSPEC with 0.0.0.0,
+/// which Linux's __inet_bind takes as AF_INET ("compatibility games",
+/// for old programs that leave the family 0); AF_UNSPEC with another
+/// address is EAFNOSUPPORT.
+pub fn decode_bind_address(bytes: &[u8]) -> Result<SocketAddress, Errno> {
+    let family = bytes.get(..2).map(|f| u32::from(u16::from_le_bytes([f[0], f[1]])));
+    match decode_sockaddr(bytes) {
+        Err(Errno::EAFNOSUPPORT) if family == Some(AF_UNSPEC) && bytes[4..8] == [0; 4] => {
+            Ok(SocketAddress { port: u16::from_be_bytes([bytes[2], bytes[3]]), ip: [0; 4] })
+        }
+        other => other,
+    }
+}
+
 /// Encodes `address` as a struct sockaddr_in.
 pub fn encode_sockaddr(address: SocketAddress) -> [u8; 16] {
     let mut bytes = [0u8; 16];
@@ -148,6 +169,8 @@ impl From<NetError> for Errno {
             NetError::NoDestination => Errno::EDESTADDRREQ,
             NetError::NotSupported => Errno::EOPNOTSUPP,
             NetError::Interrupted => Errno::EINTR,
+            NetError::InProgress => Errno::EINPROGRESS,
+            NetError::Already => Errno::EALREADY,
         }
     }
 }
@@ -208,11 +231,18 @@ pub(super) fn socket_at(fd: u32, k: &mut impl Services) -> Result<Socket, Errno>
 }
 
 /// Puts socket `id` at the lowest free descriptor, open for reading and
-/// writing; when none is free, the socket closes again (EMFILE).
-fn install(id: u16, nonblocking: bool, k: &mut impl Services) -> SysResult {
-    let flags = O_RDWR | if nonblocking { O_NONBLOCK } else { 0 };
-    let open = OpenFile { object: Object::Socket(id), flags };
-    k.files(|table| table.open(open)).map_err(|e| {
+/// writing, with the flags socket() or accept4() asked for
+/// (SOCK_NONBLOCK on the open file, SOCK_CLOEXEC on the descriptor);
+/// when none is free, the socket closes again (EMFILE).
+fn install(id: u16, flags: u32, k: &mut impl Services) -> SysResult {
+    let status = O_RDWR | if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
+    let open = OpenFile { object: Object::Socket(id), flags: status };
+    let fd = k.files(|table| {
+        let fd = table.open(open)?;
+        table.set_close_on_exec(fd, flags & SOCK_CLOEXEC != 0)?;
+        Ok(fd)
+    });
+    fd.map_err(|e: crate::fd::FdError| {
         k.release_socket(id);
         Errno::from(e)
     })
@@ -220,6 +250,16 @@ fn install(id: u16, nonblocking: bool, k: &mut impl Services) -> SysResult {
 
 /// Reads a sockaddr of `len` bytes at `at`.
 fn read_sockaddr(at: u32, len: u32, k: &mut impl Services) -> Result<SocketAddress, Errno> {
+    read_address(at, len, decode_sockaddr, k)
+}
+
+/// Reads `len` bytes at `at` and decodes them with `decode`.
+fn read_address(
+    at: u32,
+    len: u32,
+    decode: fn(&[u8]) -> Result<SocketAddress, Errno>,
+    k: &mut impl Services,
+) -> Result<SocketAddress, Errno> {
     // Linux: a length beyond sockaddr_storage (128) or negative is EINVAL.
     if len > 128 {
         return Err(Errno::EINVAL);
@@ -228,7 +268,7 @@ fn read_sockaddr(at: u32, len: u32, k: &mut impl Services) -> Result<SocketAddre
     let n = len.min(SOCKADDR_IN_BYTES) as usize;
     let user = UserRange::new(at, n as u32).ok_or(Errno::EFAULT)?;
     k.copy_from_user(user, &mut bytes[..n])?;
-    decode_sockaddr(&bytes[..n])
+    decode(&bytes[..n])
 }
 
 /// Writes `address` for a caller that passed `at` and `len_at` (a
@@ -259,23 +299,33 @@ fn write_sockaddr(
 }
 
 fn socket(domain: u32, kind: u32, protocol: u32, k: &mut impl Services) -> SysResult {
+    // Linux's order (__sys_socket_create, __sock_create): unknown flags
+    // beside the type, then the family, then a type out of range (all
+    // EINVAL but the family); then the family's own answer (inet_create:
+    // no such type, or a protocol the type does not have).
+    let flags = kind & !SOCK_TYPE_MASK;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
     if domain != AF_INET {
         return Err(Errno::EAFNOSUPPORT);
     }
-    let flags = kind & (SOCK_NONBLOCK | SOCK_CLOEXEC);
-    let kind = match (kind & !flags, protocol) {
+    if kind & SOCK_TYPE_MASK >= SOCK_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let kind = match (kind & SOCK_TYPE_MASK, protocol) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => SocketKind::Stream,
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => SocketKind::Datagram,
         (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
         _ => return Err(Errno::ESOCKTNOSUPPORT),
     };
     let id = k.socket(kind)?;
-    install(id, flags & SOCK_NONBLOCK != 0, k)
+    install(id, flags, k)
 }
 
 fn bind(fd: u32, at: u32, len: u32, k: &mut impl Services) -> SysResult {
     let s = socket_at(fd, k)?;
-    let address = read_sockaddr(at, len, k)?;
+    let address = read_address(at, len, decode_bind_address, k)?;
     k.bind(s.id, address)?;
     Ok(0)
 }
@@ -299,7 +349,7 @@ fn accept(fd: u32, at: u32, len_at: u32, flags: u32, k: &mut impl Services) -> S
     }
     let s = socket_at(fd, k)?;
     let (id, peer) = k.accept(s.id, s.nonblocking)?;
-    let new = install(id, flags & SOCK_NONBLOCK != 0, k)?;
+    let new = install(id, flags, k)?;
     write_sockaddr(peer, at, len_at, k)?;
     Ok(new)
 }
@@ -468,7 +518,16 @@ fn getsockopt(
 ) -> SysResult {
     let s = socket_at(fd, k)?;
     if level != SOL_SOCKET {
-        return Err(Errno::ENOPROTOOPT);
+        // Linux: the protocol's level, and the IP layer's, know no such
+        // option (ENOPROTOOPT); any other level reaches ip_getsockopt,
+        // which answers EOPNOTSUPP (setsockopt's ip_setsockopt says
+        // ENOPROTOOPT: the two differ on Linux).
+        let protocol = match k.kind(s.id) {
+            SocketKind::Stream => IPPROTO_TCP,
+            SocketKind::Datagram => IPPROTO_UDP,
+        };
+        let known = level == SOL_IP || level == protocol;
+        return Err(if known { Errno::ENOPROTOOPT } else { Errno::EOPNOTSUPP });
     }
     let value = match option {
         SO_TYPE => match k.kind(s.id) {
@@ -559,6 +618,75 @@ mod tests {
             Err(Errno::EINVAL)
         );
         assert_eq!(call(&mut k, 366, [3, 6, 1, BASE + 32, 4, 0]), Err(Errno::ENOPROTOOPT));
+    }
+
+    #[test]
+    fn socket_checks_flags_then_family_then_type_as_linux_does() {
+        let mut k = Fake::new();
+        // Unknown flag bits above the type: EINVAL, before the family.
+        assert_eq!(call(&mut k, 359, [200, 99, 0, 0, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(call(&mut k, 359, [2, 2 | 0x10000, 0, 0, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(call(&mut k, 359, [200, 1, 0, 0, 0, 0]), Err(Errno::EAFNOSUPPORT));
+        // A type past SOCK_MAX is EINVAL; one below it that AF_INET
+        // lacks (SOCK_RDM) is ESOCKTNOSUPPORT.
+        assert_eq!(call(&mut k, 359, [2, 15, 0, 0, 0, 0]), Err(Errno::EINVAL));
+        assert_eq!(call(&mut k, 359, [2, 4, 0, 0, 0, 0]), Err(Errno::ESOCKTNOSUPPORT));
+        let flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+        assert_eq!(call(&mut k, 359, [2, 2 | flags, 17, 0, 0, 0]), Ok(3));
+    }
+
+    #[test]
+    fn getsockopt_on_an_unknown_level_is_eopnotsupp_and_setsockopt_enoprotoopt() {
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, [2, 2, 0, 0, 0, 0]), Ok(3));
+        k.poke(BASE + 4, &4u32.to_le_bytes());
+        let get = |k: &mut Fake, level| call(k, 365, [3, level, 1, BASE, BASE + 4, 0]);
+        assert_eq!(get(&mut k, 12345), Err(Errno::EOPNOTSUPP));
+        // The fake's sockets are UDP: TCP's level is another protocol's.
+        assert_eq!(get(&mut k, IPPROTO_TCP), Err(Errno::EOPNOTSUPP));
+        assert_eq!(get(&mut k, IPPROTO_UDP), Err(Errno::ENOPROTOOPT));
+        assert_eq!(get(&mut k, SOL_IP), Err(Errno::ENOPROTOOPT));
+        // SOL_SOCKET is answered as before: SO_DEBUG (1) is unknown here.
+        assert_eq!(get(&mut k, SOL_SOCKET), Err(Errno::ENOPROTOOPT));
+        assert_eq!(call(&mut k, 365, [3, SOL_SOCKET, SO_TYPE, BASE, BASE + 4, 0]), Ok(0));
+        assert_eq!(k.word(BASE), SOCK_DGRAM);
+        k.poke(BASE, &1u32.to_le_bytes());
+        assert_eq!(call(&mut k, 366, [3, 12345, 1, BASE, 4, 0]), Err(Errno::ENOPROTOOPT));
+    }
+
+    #[test]
+    fn bind_takes_af_unspec_for_af_inet_with_0_0_0_0_only() {
+        let mut unspec = sockaddr([0; 4], 7000);
+        unspec[..2].copy_from_slice(&0u16.to_le_bytes());
+        let any = SocketAddress { ip: [0; 4], port: 7000 };
+        assert_eq!(decode_bind_address(&unspec), Ok(any));
+        assert_eq!(decode_sockaddr(&unspec), Err(Errno::EAFNOSUPPORT));
+        unspec[4..8].copy_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(decode_bind_address(&unspec), Err(Errno::EAFNOSUPPORT));
+        assert_eq!(decode_bind_address(&unspec[..8]), Err(Errno::EINVAL));
+        let mut unix = sockaddr([0; 4], 7000);
+        unix[0] = AF_UNIX as u8;
+        assert_eq!(decode_bind_address(&unix), Err(Errno::EAFNOSUPPORT));
+        // Through the call: the fake records what bind was given.
+        let mut k = Fake::new();
+        assert_eq!(call(&mut k, 359, [2, 1, 0, 0, 0, 0]), Ok(3));
+        let mut unspec = sockaddr([0; 4], 7000);
+        unspec[0] = 0;
+        k.poke(BASE, &unspec);
+        assert_eq!(call(&mut k, 361, [3, BASE, 16, 0, 0, 0]), Ok(0));
+        assert_eq!(k.bound, [(4, any)]);
+    }
+
+    #[test]
+    fn a_connect_not_waited_for_is_einprogress_then_ealready() {
+        assert_eq!(Errno::from(NetError::InProgress), Errno::EINPROGRESS);
+        assert_eq!(Errno::from(NetError::Already), Errno::EALREADY);
+        assert_eq!(to_eax_of(NetError::InProgress), -115i32 as u32);
+        assert_eq!(to_eax_of(NetError::Already), -114i32 as u32);
+    }
+
+    fn to_eax_of(e: NetError) -> u32 {
+        super::super::errno::to_eax(Err(e.into()))
     }
 
     #[test]
