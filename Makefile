@@ -69,6 +69,9 @@ ISO       := build/os.iso
 # entry when empty; `boot/mkiso.sh --list` lists them). GRUB cannot take
 # ARGS from make.
 ENTRY     ?=
+# The word httpd's page carries in the `net` entry (make bochs ENTRY=net
+# TOKEN=hello; TOKEN alone implies ENTRY=net); "grub" when empty.
+TOKEN     ?=
 # User programs for make run to load as Multiboot modules (flat binary or
 # ELF32, see README "System calls"), QEMU's syntax: "FILE ARGS,FILE2 ARGS",
 # e.g. INITRD="build/hello.elf one two".
@@ -116,6 +119,7 @@ help:
 	@echo "                $$(boot/mkiso.sh --list))"
 	@echo "make run-iso    boot $(ISO) in QEMU through GRUB; COM1 goes to com1.out"
 	@echo "make bochs      boot $(ISO) in Bochs in this terminal; COM1 goes to com1.out; Ctrl-] quits"
+	@echo "make bochs ENTRY=net TOKEN=hello   httpd and udpecho on Bochs' e1000: curl http://127.0.0.1:8080/"
 	@echo "make run ARGS=init=echo   run a built-in ring-3 program (init=help lists them)"
 	@echo "make run INITRD=build/hello.bin   run a user program loaded as a Multiboot module"
 	@echo "make build/hello.bin build/hello.elf   assemble the example program (tests/user/hello.asm)"
@@ -236,8 +240,8 @@ bad-profile:
 	@echo "make: PROFILE=$(PROFILE): use PROFILE=kdebug (the default) or PROFILE=release"; exit 2
 
 # Rebuilt every time (a second): the kernel may have changed, and ENTRY.
-iso: kernel build/hello.bin build/user/count build/user/spew $(LIBC_PROGRAMS) setup-grub
-	boot/mkiso.sh $(ISO) $(ENTRY)
+iso: kernel build/hello.bin build/user/count build/user/spew $(LIBC_PROGRAMS) build/httpd build/udpecho setup-grub
+	boot/mkiso.sh $(ISO) $(if $(TOKEN),$(or $(ENTRY),net) $(TOKEN),$(ENTRY))
 
 run: kernel setup-qemu $(INITRD_BUILT)
 	@echo "QEMU: keyboard in the QEMU screen, COM1 -> com1.out. Quit: $(QUIT_KEYS)."
@@ -265,10 +269,13 @@ run-iso: iso setup-qemu
 	$(QEMU) $(QEMU_BASE) $(DISPLAY_OPT) -cdrom $(ISO) -boot d
 
 # Bochs' term display, in this terminal (boot/bochs.py says why a script).
+# Its e1000 is on Bochs' slirp, with TCP HTTP_PORT and UDP UDP_PORT of
+# 127.0.0.1 forwarded to the guest's 8080 and 5555, as make run NET=1
+# does (boot/bochs.py writes slirp's script, build/slirp.conf, and says so).
 bochs: iso setup-bochs
 	@echo "Bochs boots $(ISO) through GRUB: COM1 -> com1.out, log -> build/bochsout.txt. Quit: Ctrl-]"
 	@sleep 1
-	python3 boot/bochs.py
+	python3 boot/bochs.py --http-port $(HTTP_PORT) --udp-port $(UDP_PORT)
 
 # Two terminals: QEMU here, paused, with its monitor on this terminal (no
 # curses screen to wipe the hint); GDB in another. Keys: the QEMU window if

@@ -2,6 +2,7 @@
 """Runs Bochs on build/os.iso with its `term` display in this terminal.
 
     python3 boot/bochs.py [--iso FILE] [--com1 FILE] [--log FILE] [--console FILE]
+                          [--http-port N] [--udp-port N] [--slirp FILE]
 
 `make bochs` runs this. Why a script and not just `bochs -f boot/bochsrc`:
 Debian's Bochs is built with its internal debugger, and then the `term`
@@ -17,16 +18,27 @@ Enter key; a carriage return would become keypad Delete). Ctrl-] stops
 Bochs and returns to the shell, as in telnet. Everything else goes through unchanged,
 so Ctrl-C reaches the guest as Ctrl+C.
 
+The network: boot/bochsrc gives the guest Bochs' e1000 on its slirp
+module, the user network QEMU's `make run NET=1` has too (10.0.2.15,
+gateway 10.0.2.2). Which host ports slirp forwards to the guest is in a
+script file of slirp's own; this script writes it (--slirp) with TCP
+127.0.0.1:HTTP_PORT to the guest's 8080 (build/httpd) and UDP
+127.0.0.1:UDP_PORT to its 5555 (build/udpecho), says so before Bochs
+starts, and warns if a port is taken (Bochs then only logs an error
+and forwards nothing there).
+
 Files (defaults; the tests pass their own):
   com1.out              COM1, as in `make run` (boot/bochsrc)
   build/bochsout.txt    Bochs' log: panics and errors only
   build/bochs-console.txt  Bochs' own stdout/stderr (its debugger console)
+  build/slirp.conf      slirp's script: the forwarded ports
 """
 
 import argparse
 import os
 import re
 import select
+import socket
 import signal
 import subprocess
 import sys
@@ -39,6 +51,57 @@ SCREEN_LINE = re.compile(rb'Bochs connected to screen "([^"]+)"')
 QUIT = b"\x1d"  # Ctrl-]
 # Seconds between two keys sent to Bochs (see relay).
 KEY_GAP = 0.05
+
+
+# The guest's ports the servers listen on (tests/user/httpd.c, udpecho.c).
+GUEST_HTTP_PORT = 8080
+GUEST_UDP_PORT = 5555
+
+
+def write_slirp_conf(args):
+    """Writes slirp's script file: Bochs 2.7 reads the host forwarding
+    rules from it, not from bochsrc (eth_slirp.cc: the first line must be
+    `# slirp config`; `hostfwd = PROTOCOL:HOSTADDR:HOSTPORT-GUESTADDR:
+    GUESTPORT`, at most 5 rules; the guest address defaults to
+    10.0.2.15). 127.0.0.1 only: nobody else on the network reaches the
+    guest."""
+    with open(args.slirp, "w") as f:
+        f.write("# slirp config\n"
+                "# Written by boot/bochs.py for this run of Bochs (boot/bochsrc names it).\n"
+                "# The guest is 10.0.2.15 behind a gateway 10.0.2.2, as in QEMU.\n"
+                "hostfwd = tcp:127.0.0.1:%d-:%d\n"
+                "hostfwd = udp:127.0.0.1:%d-:%d\n"
+                % (args.http_port, GUEST_HTTP_PORT, args.udp_port, GUEST_UDP_PORT))
+
+
+def port_taken(kind, port):
+    """Whether something on this host already holds 127.0.0.1:PORT, so
+    that slirp could not bind its forwarding socket there."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        if kind == socket.SOCK_STREAM:
+            # As slirp binds it: a port left in TIME_WAIT is not taken.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def say_network(args):
+    """Says which host ports reach the guest, and which cannot."""
+    print("Network: http://127.0.0.1:%d/ reaches the guest's TCP %d, UDP 127.0.0.1:%d its %d "
+          "(slirp's script: %s)."
+          % (args.http_port, GUEST_HTTP_PORT, args.udp_port, GUEST_UDP_PORT, args.slirp))
+    taken = False
+    for kind, name, port, option in ((socket.SOCK_STREAM, "TCP", args.http_port, "HTTP_PORT"),
+                                     (socket.SOCK_DGRAM, "UDP", args.udp_port, "UDP_PORT")):
+        if port_taken(kind, port):
+            taken = True
+            print("bochs.py: warning: %s port %d of 127.0.0.1 is in use (make run NET=1?): "
+                  "Bochs will not forward it; make bochs %s=N picks another." % (name, port, option))
+    if taken:
+        time.sleep(3)  # time to read it before Bochs' screen covers it
 
 
 def start(args):
@@ -54,7 +117,8 @@ def start(args):
     cmd = ["bochs", "-q", "-f", os.path.join("boot", "bochsrc"), "-rc", rc,
            "ata0-master: type=cdrom, path=%s, status=inserted" % args.iso,
            "com1: enabled=1, mode=file, dev=%s" % args.com1,
-           "log: %s" % args.log]
+           "log: %s" % args.log,
+           "e1000: script=%s" % args.slirp]
     # Bochs' curses cannot ask its fresh pseudo-terminal how big the real
     # one is, so tell it (ncurses reads LINES and COLUMNS). The guest's
     # text screen is 80x25, plus a frame line when there is room.
@@ -157,6 +221,11 @@ def main():
     p.add_argument("--com1", default="com1.out")
     p.add_argument("--log", default="build/bochsout.txt")
     p.add_argument("--console", default="build/bochs-console.txt")
+    p.add_argument("--http-port", type=int, default=8080,
+                   help="host TCP port forwarded to the guest's 8080 (127.0.0.1)")
+    p.add_argument("--udp-port", type=int, default=5555,
+                   help="host UDP port forwarded to the guest's 5555 (127.0.0.1)")
+    p.add_argument("--slirp", default="build/slirp.conf", help="slirp's script file, written here")
     args = p.parse_args()
     os.chdir(ROOT)
     if not os.path.exists(args.iso):
@@ -164,8 +233,10 @@ def main():
     if not sys.stdin.isatty():
         sys.exit("bochs.py: stdin is not a terminal; the term display needs one "
                  "(tests run this inside `tmux new-session -d`)")
-    for path in (args.com1, args.log, args.console):
+    for path in (args.com1, args.log, args.console, args.slirp):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_slirp_conf(args)
+    say_network(args)
 
     # A closed terminal (SIGHUP) or a kill must still end Bochs and give
     # the terminal back: turn them into SystemExit so `finally` runs.

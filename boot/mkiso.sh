@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# boot/mkiso.sh ISO [ENTRY]
+# boot/mkiso.sh ISO [ENTRY [TOKEN]]
 # Builds a GRUB CD image (BIOS boot, El Torito) holding build/kernel.elf,
 # the example user programs (build/hello.bin, build/user/count,
 # build/hello_c, build/args_c, those that are built) and boot/grub.cfg.
 # ENTRY, the --id of a menu entry in boot/grub.cfg (`boot/mkiso.sh --list`
 # prints them all), becomes the one GRUB boots; without it, the first.
+# TOKEN becomes GRUB's variable net_token: the word the `net` entry's
+# httpd puts in its page (a test picks one at run time).
 # `make iso` runs this for build/os.iso; tests/emulators.py for its variant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,13 +17,15 @@ die() { echo "mkiso: error: $*" >&2; exit 1; }
 ids=$(sed -n 's/^menuentry .*--id \([A-Za-z0-9_-]*\).*/\1/p' boot/grub.cfg | tr "\n" " " | sed "s/ $//")
 if [ "${1:-}" = --list ]; then echo "$ids"; exit 0; fi
 
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 ISO [ENTRY] | $0 --list"
+[ $# -ge 1 ] && [ $# -le 3 ] || die "usage: $0 ISO [ENTRY [TOKEN]] | $0 --list"
 iso=$1
 entry=${2:-}
+token=${3:-}
 kernel=build/kernel.elf
 
 [ -f "$kernel" ] || die "$kernel is missing: run make"
 grub-file --is-x86-multiboot "$kernel" || die "$kernel has no Multiboot v1 header GRUB accepts"
+case $token in *[!A-Za-z0-9_.-]*) die "TOKEN '$token': letters, digits, _ . - only";; esac
 if [ -n "$entry" ] && ! grep -qw -- "$entry" <<<"$ids"; then
     die "no menu entry '$entry' in boot/grub.cfg; entries: $ids"
 fi
@@ -35,11 +39,12 @@ if [ -f build/hello.bin ]; then cp build/hello.bin "$tree/boot/hello.bin"; fi
 for program in count spew; do
     if [ -f "build/user/$program" ]; then cp "build/user/$program" "$tree/boot/$program"; fi
 done
-for program in hello_c args_c; do
+for program in hello_c args_c httpd udpecho; do
     if [ -f "build/$program" ]; then cp "build/$program" "$tree/boot/$program"; fi
 done
 {
     if [ -n "$entry" ]; then echo "set default=$entry"; fi
+    if [ -n "$token" ]; then echo "set net_token=$token"; echo "export net_token"; fi
     cat boot/grub.cfg
 } >"$tree/boot/grub/grub.cfg"
 

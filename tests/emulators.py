@@ -7,6 +7,9 @@ still echo afterwards (without QEMU's isa-debug-exit the kernel carries
 on to its idle loop). Copies that boot the `two` and `linux` entries run
 programs given as GRUB modules: two interleaved processes, and two C
 programs built against glibc, checked against this host's run of them.
+On Bochs, the `net` entry runs build/httpd and build/udpecho on its
+e1000 through its slirp module, and this host's curl and a UDP socket
+talk to them through slirp's forwarded ports.
 
 Bochs runs headless: boot/bochs.py (what `make bochs` runs) inside a
 detached tmux session on a private server, so its term display has a
@@ -17,9 +20,11 @@ the emulator's log and, for Bochs, of its console and screen.
 
 import os
 import re
+import secrets
 import subprocess
 import time
 
+import netpeers
 from harness import OUT, READY_LINE as READY, ROOT, STATUS_PASSED, Emulator, Qemu, tail
 from linux_stage import check_linux_programs
 from process_stage import all_ended
@@ -46,6 +51,15 @@ def entry_iso(entry):
     if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(ISO):
         subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), path, entry],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def net_iso(token):
+    """The `net` entry (httpd and udpecho) with httpd's page carrying
+    TOKEN: built anew for each token (half a second)."""
+    path = os.path.join(OUT, "net.iso")
+    subprocess.run([os.path.join(ROOT, "boot", "mkiso.sh"), path, "net", token],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return path
 
 
@@ -157,10 +171,13 @@ class Bochs(Emulator):
     """One run of boot/bochs.py in a detached tmux session.
 
     COM1 goes to tests/out/NAME.com1, Bochs' log to NAME.bochs.log, its
-    console to NAME.console, boot/bochs.py's exit status to NAME.exit (how
-    a wait learns that Bochs stopped); tmux gets its own server socket in
-    tests/out and no config file, so a user's tmux is neither touched nor
-    used."""
+    console to NAME.console, slirp's script to NAME.slirp.conf,
+    boot/bochs.py's exit status to NAME.exit (how a wait learns that Bochs
+    stopped); tmux gets its own server socket in tests/out and no config
+    file, so a user's tmux is neither touched nor used. slirp forwards
+    two free ports of 127.0.0.1 (self.http_port, TCP, to the guest's
+    8080; self.udp_port, UDP, to its 5555), never make bochs's 8080 and
+    5555, which a user's `make run NET=1` may hold."""
 
     def __init__(self, name, iso):
         os.makedirs(OUT, exist_ok=True)
@@ -168,16 +185,21 @@ class Bochs(Emulator):
         self.serial = os.path.join(OUT, name + ".com1")
         self.log = os.path.join(OUT, name + ".bochs.log")
         self.console = os.path.join(OUT, name + ".console")
+        self.slirp = os.path.join(OUT, name + ".slirp.conf")
         self.socket = os.path.join(OUT, name + ".tmux")
         self.exit_path = os.path.join(OUT, name + ".exit")
-        for path in (self.serial, self.log, self.console, self.exit_path):
+        for path in (self.serial, self.log, self.console, self.slirp, self.exit_path):
             if os.path.exists(path):
                 os.remove(path)
+        self.http_port = netpeers.free_port()
+        self.udp_port = netpeers.free_port(kind=netpeers.socket.SOCK_DGRAM)
         self.tmux("kill-server", check=False)
         self.stopped = False
-        script = ("python3 boot/bochs.py --iso %s --com1 %s --log %s --console %s; "
+        script = ("python3 boot/bochs.py --iso %s --com1 %s --log %s --console %s "
+                  "--slirp %s --http-port %d --udp-port %d; "
                   "s=$?; echo $s >%s; echo bochs.py exit status $s; sleep 600"
-                  % (iso, self.serial, self.log, self.console, self.exit_path))
+                  % (iso, self.serial, self.log, self.console, self.slirp, self.http_port,
+                     self.udp_port, self.exit_path))
         # 80x27: the guest's 80x25 text screen, Bochs' frame line and
         # status line; the kernel's lines wrap at 80 columns on screen.
         self.tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "27", "-c", ROOT, script)
@@ -234,10 +256,10 @@ class Bochs(Emulator):
         self.tmux("kill-server", check=False)
         return quit_ok
 
-    def diagnosis(self):
-        return ("%s--- tail of %s ---\n%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
+    def diagnosis(self, note=""):
+        return ("%s%s--- tail of %s ---\n%s--- tail of %s ---\n%s--- tail of %s ---\n%s"
                 "--- Bochs' screen (tmux capture-pane) ---\n%s"
-                % (self.why_line(), os.path.relpath(self.serial, ROOT), tail(self.serial),
+                % (self.why_line(), note + "\n" if note else "", os.path.relpath(self.serial, ROOT), tail(self.serial),
                    os.path.relpath(self.log, ROOT), tail(self.log),
                    os.path.relpath(self.console, ROOT), tail(self.console, 8),
                    "\n".join(l for l in self.screen().splitlines() if l.strip())))
@@ -339,3 +361,80 @@ def stage_bochs(r):
         check_linux_programs(r, "bochs", b)
     finally:
         b.stop()
+
+    check_bochs_network(r)
+
+
+def check_bochs_network(r):
+    """The `net` entry on Bochs' e1000 and slirp: this host's curl and a
+    UDP socket reach httpd and udpecho through slirp's forwarded ports,
+    as many times as the net stage does on QEMU (tests/net_stage.py),
+    which Bochs serves as fast (about 2 s in all, measured). The page
+    carries a token chosen now: slirp accepts a TCP connection at once
+    even when nothing listens in the guest."""
+    if not netpeers.have_curl():
+        r.check("bochs: curl is installed (tests/setup.sh net)", False, "no curl on PATH")
+        return
+    missing = [p for p in ("httpd", "udpecho") if not os.path.exists(os.path.join(ROOT, "build", p))]
+    if not r.check("bochs: build/httpd and build/udpecho exist", not missing,
+                   "missing %s: make user-programs builds them" % missing):
+        return
+    token = secrets.token_hex(6)
+    launch = time.monotonic()
+    b = Bochs("bochs-net", net_iso(token))
+    try:
+        ok = b.wait_for(lambda out: "udpecho: listening on udp port 5555" in out
+                        and "httpd: listening on tcp port 8080" in out, 90)
+        if not r.check("bochs: GRUB's `net` entry starts httpd and udpecho, and both listen", ok,
+                       b.diagnosis()):
+            return
+        start = time.monotonic()
+        print("bochs: the `net` entry (ISO built, Bochs started): both servers listen %.1f s after "
+              "launch" % (start - launch))
+        # The Bochs BIOS: the card at 00:02.0, on IRQ 9 (level, ELCR),
+        # which Bochs shares with the ACPI bridge and the USB controller.
+        r.check("bochs: the boot log names Bochs' e1000 at 00:02.0 on IRQ 9, its MAC from the "
+                "EEPROM, and the address",
+                any(re.match(r"net: e1000 \(82540EM\) at 00:02\.0, IRQ 9 \(slave 8259, level\), MAC "
+                             r"52:54:00:12:34:56, 10\.0\.2\.15/24 via 10\.0\.2\.2$", l)
+                    for l in b.lines()), b.diagnosis())
+        counters, errors = netpeers.fetch_loop("127.0.0.1", b.http_port, token, 50)
+        problems = errors + netpeers.check_counters(counters, 1, 50)
+        r.check("bochs: curl fetches httpd's page 50 times through Bochs' slirp, each with the token "
+                "and its counter", not problems, b.diagnosis("\n".join(problems[:10])))
+        counters, errors = netpeers.concurrent_fetch("127.0.0.1", b.http_port, token, clients=3,
+                                                     each=20)
+        problems = errors + netpeers.check_counters(counters, 51, 60)
+        r.check("bochs: 3 curls at once, 20 fetches each, every answer right",
+                not problems, b.diagnosis("\n".join(problems[:10])))
+        result = netpeers.udp_echo("127.0.0.1", b.udp_port, count=1000, seed=token)
+        r.check("bochs: 1,000 UDP datagrams of 1-1472 bytes through Bochs' slirp, paced, all echoed "
+                "byte for byte", result.echoed == 1000 and result.lost == 0 and result.wrong == 0
+                and not result.problems, b.diagnosis(str(result)))
+        quit_line = netpeers.udp_quit("127.0.0.1", b.udp_port)
+        answer = netpeers.curl_get("127.0.0.1", b.http_port, "/quit")
+        print("bochs: the network checks: %.1f s" % (time.monotonic() - start))
+        ended = b.wait_for(lambda out: re.search(r"^user: pid \d+ \(udpecho\) exit 0 ", out, re.M)
+                           and re.search(r"^user: pid \d+ \(httpd\) exit 0 ", out, re.M)
+                           and "as before they started" in out
+                           and re.search(r"^net: e1000 \d+ interrupts .* by the stack \d+ ", out, re.M),
+                           20)
+        report = re.search(r"^net: e1000 (\d+) interrupts \((\d+) not ours\), received (\d+)",
+                           b.output(), re.M)
+        r.check("bochs: both servers end on their quit requests with status 0, every frame comes "
+                "back, and the card's counters show its IRQ 9 interrupts",
+                ended and quit_line is not None
+                and quit_line.startswith("udpecho: 1000 datagrams echoed")
+                and answer.status == 200 and b"bye after 111 requests" in answer.body
+                and report is not None and int(report.group(1)) > 0,
+                b.diagnosis("udpecho answered %r; httpd %s %r"
+                            % (quit_line, answer.status, answer.body[:80])))
+        if report:
+            print("bochs: the card: %s interrupts (%s not ours), %s frames received"
+                  % report.groups())
+        problems = bochs_log_problems(b.log)
+        r.check("bochs: no panic or error in Bochs' log (none of its slirp's 'device not ready to "
+                "receive data')", not problems, "".join(problems[-10:]) + b.diagnosis())
+    finally:
+        b.stop()
+        print("bochs: the `net` entry, launch to stop: %.1f s" % (time.monotonic() - launch))

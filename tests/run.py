@@ -44,7 +44,9 @@ Stages (all by default; name some to run only those):
   iso       build/os.iso booted in QEMU through GRUB, the glibc programs
             among its entries (tests/emulators.py)
   bochs     build/os.iso booted in Bochs through GRUB, keys typed through
-            tmux into its terminal display (tests/emulators.py)
+            tmux into its terminal display; the `net` entry's httpd and
+            udpecho reached with curl and UDP through its e1000 and slirp
+            (tests/emulators.py)
   bench     make bench's mode once, short (bench=quick): every line of the
             report present and well-formed; timings are never asserted
   gdb       the README's GDB recipe in batch mode on the debug kernel: vbreak
