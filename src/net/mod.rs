@@ -143,7 +143,6 @@ mod hw {
     /// sleepers. An ICR of 0 means the card did not raise the line: on a
     /// shared PCI line, another device did.
     pub fn on_irq(_frame: &mut TrapFrame) {
-        // LAB 9 BEGIN: acknowledge the card, then wake the waiting process
         let causes = e1000::acknowledge();
         if causes == 0 {
             NOT_OURS.fetch_add(1, Ordering::Relaxed);
@@ -153,10 +152,6 @@ mod hw {
         CAUSES.fetch_or(causes, Ordering::Relaxed);
         WORK.store(true, Ordering::Release);
         sched::wakeup(NET);
-        //~ // YOUR CODE HERE: read ICR (e1000::acknowledge()); 0 means another
-        //~ // device raised the shared line. Otherwise note the work (WORK) and
-        //~ // wake the processes sleeping on NET.
-        // LAB 9 END
     }
 
     /// Whether a card is up.
