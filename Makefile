@@ -192,7 +192,7 @@ build/%_c: tests/user/%_c.c | setup-user
 # reads as it would on Linux.
 NET_PROGRAMS := build/udpecho build/httpd build/netclient
 
-$(NET_PROGRAMS): build/%: tests/user/%.c | setup-user
+$(NET_PROGRAMS): build/%: tests/user/%.c tests/user/netutil.h | setup-user
 	@mkdir -p build
 	gcc -m32 -static -o $@ $<
 

@@ -94,6 +94,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netutil.h"
+
 #define DEFAULT_PORT 8080
 #define BACKLOG 8
 /* The longest request head (request line and headers) it reads. */
@@ -103,38 +105,6 @@
 
 static const char *token;
 static unsigned long answers;
-
-static const char *errno_name(int e)
-{
-    const char *name = strerrorname_np(e);
-    return name ? name : "?";
-}
-
-/* "httpd: WHAT: Address already in use (EADDRINUSE)", then exit 1. */
-static void fail(const char *what)
-{
-    int e = errno;
-    fprintf(stderr, "httpd: %s: %s (%s)\n", what, strerror(e), errno_name(e));
-    exit(1);
-}
-
-/* The same for an error on one connection, which the server survives. */
-static void warn(const char *what)
-{
-    int e = errno;
-    fprintf(stderr, "httpd: %s: %s (%s)\n", what, strerror(e), errno_name(e));
-}
-
-/* A port number 1-65535, or 0 if S is not one. */
-static int parse_port(const char *s)
-{
-    char *end;
-    errno = 0;
-    long port = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || port < 1 || port > 65535)
-        return 0;
-    return (int)port;
-}
 
 /* All LEN bytes of BUF, through as many sends as it takes; -1 on error. */
 static int send_all(int fd, const char *buf, size_t len)
@@ -168,7 +138,7 @@ static int read_head(int fd, char *head)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            warn("recv");
+            complain("recv");
             return 0;
         }
         if (n == 0)
@@ -197,7 +167,7 @@ static void answer(int fd, const char *status, const char *body)
         n = snprintf(out, sizeof out, "HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n"
                                       "Connection: close\r\n\r\n");
     if (send_all(fd, out, n) < 0)
-        warn("send");
+        complain("send");
 }
 
 /*
@@ -252,7 +222,7 @@ static int serve(int fd, const struct sockaddr_in *peer)
     /* The answer is complete: say so (FIN), then wait for the client's
        own close, reading (and dropping) whatever it still sends. */
     if (shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN)
-        warn("shutdown");
+        complain("shutdown");
     size_t drained = 0;
     while (drained < DRAIN_MAX) {
         ssize_t n = recv(fd, head, sizeof head, 0);
@@ -268,6 +238,7 @@ static int serve(int fd, const struct sockaddr_in *peer)
 
 int main(int argc, char **argv)
 {
+    PROGRAM = "httpd";
     int port = DEFAULT_PORT;
     if (argc < 2 || argc > 3 || (argc == 3 && (port = parse_port(argv[2])) == 0)) {
         fprintf(stderr, "usage: httpd TOKEN [PORT]   (PORT 1-65535, default %d)\n", DEFAULT_PORT);

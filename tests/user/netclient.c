@@ -72,19 +72,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netutil.h"
+
 /* The longest answer head (status line and headers) it keeps. */
 #define HEAD_MAX 8192
 
 static char head[HEAD_MAX];
-
-/* "netclient: WHAT: Connection refused (ECONNREFUSED)", then exit 1. */
-static void fail(const char *what)
-{
-    int e = errno;
-    const char *name = strerrorname_np(e);
-    fprintf(stderr, "netclient: %s: %s (%s)\n", what, strerror(e), name ? name : "?");
-    exit(1);
-}
 
 /* An error that has no errno: the answer itself is wrong. */
 static void bad(const char *why)
@@ -92,17 +85,6 @@ static void bad(const char *why)
     fflush(stdout);
     fprintf(stderr, "netclient: %s\n", why);
     exit(1);
-}
-
-/* A port number 1-65535, or 0 if S is not one. */
-static int parse_port(const char *s)
-{
-    char *end;
-    errno = 0;
-    long port = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || port < 1 || port > 65535)
-        return 0;
-    return (int)port;
 }
 
 /* All LEN bytes of BUF, through as many writes as it takes. */
@@ -133,6 +115,7 @@ static ssize_t read_some(int fd, char *buf, size_t room)
 
 int main(int argc, char **argv)
 {
+    PROGRAM = "netclient";
     struct sockaddr_in server;
     memset(&server, 0, sizeof server);
     server.sin_family = AF_INET;

@@ -68,33 +68,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netutil.h"
+
 #define DEFAULT_PORT 5555
 
 /* The largest UDP payload over IPv4 (65535 - 20 - 8), and a byte more. */
 static char buf[65536];
 
-/* "udpecho: WHAT: Address already in use (EADDRINUSE)", then exit 1. */
-static void fail(const char *what)
-{
-    int e = errno;
-    const char *name = strerrorname_np(e);
-    fprintf(stderr, "udpecho: %s: %s (%s)\n", what, strerror(e), name ? name : "?");
-    exit(1);
-}
-
-/* A port number 1-65535, or 0 if S is not one. */
-static int parse_port(const char *s)
-{
-    char *end;
-    errno = 0;
-    long port = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || port < 1 || port > 65535)
-        return 0;
-    return (int)port;
-}
-
 int main(int argc, char **argv)
 {
+    PROGRAM = "udpecho";
     int port = DEFAULT_PORT;
     if (argc > 2 || (argc == 2 && (port = parse_port(argv[1])) == 0)) {
         fprintf(stderr, "usage: udpecho [PORT]   (PORT 1-65535, default %d)\n", DEFAULT_PORT);
