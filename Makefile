@@ -350,13 +350,14 @@ bench-icount: kernel setup-qemu
 	@status=0; timeout 600 $(BENCH_QEMU) -icount shift=0,sleep=off -append "bench=icount" || status=$$?; $(BENCH_REPORT)
 
 # The labs (labs/README.md). make grade boots the kernel in QEMU for each
-# check of lab LAB (every lab when empty); lab 1 boots the GRUB image too.
+# check of lab LAB (every lab when empty); lab 1 boots the GRUB image too,
+# and lab 9 fetches pages with curl (setup-net).
 LAB  ?=
 JSON ?=
 DEST ?=
 DIR  ?=
 
-grade: iso user-programs setup-qemu
+grade: iso user-programs setup-qemu setup-net
 	python3 labs/grade.py $(LAB) $(if $(JSON),--json $(JSON))
 
 handout:

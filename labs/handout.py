@@ -37,7 +37,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LABS = range(1, 9)
+LABS = range(1, 10)
 
 # Markers: the comment leader, then LAB N BEGIN/END (BEGIN has a title).
 BEGIN = re.compile(r"^\s*(//|#|<!--) LAB (\d+) BEGIN: (.+?)( -->)?$")
@@ -193,7 +193,10 @@ def make(lab, dest):
 
 def main(argv):
     if argv == ["--check"]:
-        found = all_regions()
+        try:
+            found = all_regions()
+        except MarkerError as e:
+            sys.exit("handout: %s" % e)
         per_lab = {}
         for path, rs in sorted(found.items()):
             for r in rs:

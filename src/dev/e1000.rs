@@ -626,9 +626,16 @@ mod hw {
         /// RDT onto it. This is the refill: the buffer is reused as is.
         fn give_back(&mut self) {
             let slot = self.ring.next;
+            // LAB 9 BEGIN: the refill: the slot back to the card
             // SAFETY: the driver owns the slot until RDT moves.
             unsafe { write_volatile(&mut self.ring.descriptors[slot].status, 0) };
             self.regs.write(reg::RDT, slot as u32);
+            //~ // YOUR CODE HERE: clear the descriptor's status (DD with it: a
+            //~ // volatile write, in an unsafe block with its SAFETY comment),
+            //~ // then move RDT onto this slot. Until then the card keeps the
+            //~ // ring it was given at set-up: 31 frames, then nothing.
+            //~ let _ = (slot, self.regs, reg::RDT);
+            // LAB 9 END
             self.ring.next = next_slot(slot, RX_SLOTS);
         }
     }

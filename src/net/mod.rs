@@ -143,6 +143,7 @@ mod hw {
     /// sleepers. An ICR of 0 means the card did not raise the line: on a
     /// shared PCI line, another device did.
     pub fn on_irq(_frame: &mut TrapFrame) {
+        // LAB 9 BEGIN: acknowledge the card, then wake the waiting process
         let causes = e1000::acknowledge();
         if causes == 0 {
             NOT_OURS.fetch_add(1, Ordering::Relaxed);
@@ -152,6 +153,18 @@ mod hw {
         CAUSES.fetch_or(causes, Ordering::Relaxed);
         WORK.store(true, Ordering::Release);
         sched::wakeup(NET);
+        //~ // YOUR CODE HERE: read ICR (e1000::acknowledge()), which acknowledges
+        //~ // the card; 0 means another device raised the shared line (count it in
+        //~ // NOT_OURS). Otherwise count the interrupt (INTERRUPTS), keep the causes
+        //~ // (CAUSES), note the work for the bottom half (WORK) and wake the
+        //~ // processes sleeping on NET. Until then nothing acknowledges the card,
+        //~ // and its level-triggered line would interrupt again at once, forever:
+        //~ // this stub masks the line instead, and says so.
+        //~ let irq = crate::interrupt::vectors::vector_irq(_frame.vector()).unwrap_or(0);
+        //~ crate::dev::pic::mask(irq);
+        //~ crate::println!("net: IRQ {irq} masked: lab 9's stub never acknowledges the card");
+        //~ let _ = (e1000::acknowledge, &CAUSES, &WORK, NET, sched::wakeup);
+        // LAB 9 END
     }
 
     /// Whether a card is up.
