@@ -8,8 +8,8 @@
 //! host-tested; the measuring machinery (timed loops, medians, the
 //! side-by-side schedule) in src/bench/timing.rs; the benchmark's IDT
 //! copy in src/bench/idt_copy.rs; starting and reading the ring-3
-//! programs in src/bench/program.rs. This file holds the run, the groups
-//! and the report.
+//! programs in src/bench/program.rs. This file holds the run, the older
+//! groups and the report; the network card's group is src/bench/nic.rs.
 //!
 //! **Side by side.** The rows are measured in groups, and the rows of a
 //! group take turns: one warm-up batch (TCG translates the code), then
@@ -42,6 +42,11 @@
 //!   `sched_yield` (a context switch each), next to a `mov cr3` row.
 //! - timer: one real PIT tick (pending at the PIC, then `sti`) taken in
 //!   the idle context with 1 and with 8 processes ready in the table.
+//! - a UDP datagram (src/bench/nic.rs): the e1000, in PHY loopback, sends
+//!   itself a datagram; from IRQ 11 to the return of `recvfrom` in a
+//!   ring-3 program blocked in it. Its parts: a bare IRQ 11 (ICR read, EOI
+//!   to both 8259s), one copy of the payload, `iretd` to ring 3. Also the
+//!   kernel's IRQ 11 path alone and smoltcp's poll alone.
 //!
 //! **Boot**: TSC at `_start` (boot/boot.s) to TSC when `run` is entered,
 //! right after the `kernel: ready` line; converted to guest time with a
@@ -60,7 +65,7 @@
 //! live IDT (src/bench/idt_copy.rs), loaded only while the benchmark
 //! runs: the kernel's own table is never written, and the copy's other
 //! gates are the live ones byte for byte, so the dispatch, keyboard,
-//! and timer rows go through exactly the gates the kernel uses.
+//! timer and network rows go through exactly the gates the kernel uses.
 //!
 //! The UART-write, keypress and write rows really write to COM1 (that is
 //! their cost): the rows of '.', 'a' and 's' in the output are those
@@ -70,6 +75,7 @@
 use x86::dtables::lidt;
 
 use super::idt_copy::{install_bench_idt, FLOOR_VECTOR};
+use super::nic::{self, NicRows};
 use super::program::{Block, Program};
 use super::stats::{self, Figures, Hundredths, Spread, Summary, BATCHES, FIGURES, SLICES};
 use super::stubs::{self, UserBench, CLASSIC_VECTOR};
@@ -170,11 +176,12 @@ struct Rows {
     serial_lsr_in: Figures,
     uart_data_loop: Figures,
     serial_vga_cell: Figures,
+    nic: NicRows,
 }
 
 impl Rows {
-    // SAFETY: every field is an array of integers, for which all zero
-    // bytes are a valid value.
+    // SAFETY: every field is an array of integers (or a struct of them),
+    // for which all zero bytes are a valid value.
     const EMPTY: Rows = unsafe { core::mem::zeroed() };
 
     /// The keypress path's unavoidable parts, slice by slice: a real IRQ 1
@@ -337,7 +344,8 @@ fn measure_all(r: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
             &mut r.uart_data_loop,
             &mut r.serial_vga_cell,
         ],
-    )
+    )?;
+    nic::measure(n, device_n, &mut r.nic)
 }
 
 /// Interrupt entry: floor, dispatch and classic stub in turn, and the two
@@ -861,6 +869,8 @@ fn report(
     let switch = ratio("switch/parts", &rows.switch, &switch_parts, Some(SWITCH_TARGET), true);
     let serial_parts = rows.serial_parts();
     let serial = ratio("serial/parts", &rows.serial_echo, &serial_parts, None, true);
+    let nic_parts = rows.nic.parts();
+    let nic = ratio("nic/parts", &rows.nic.path, &nic_parts, None, true);
     let timer =
         ratio("timer_8/timer_1", &rows.timer_many, &rows.timer_1, Some(TIMER_GROWTH_TARGET), false);
     let boot_us = stats::cycles_to_us(boot_cycles, tsc_hz);
@@ -910,6 +920,15 @@ fn report(
     row("  memory: VGA text cell", &rows.serial_vga_cell, "part: the screen's echo");
     row("  = parts: sum of the four above", &serial_parts, "the unavoidable minimum");
     ratio_line(&serial);
+    println!(
+        "-- a UDP datagram to a process blocked in recvfrom, and its parts, in turn (e1000 in PHY \
+         loopback, {}-byte payload):",
+        nic::PAYLOAD
+    );
+    for (spec, figures) in rows.nic.table(&nic_parts) {
+        row(spec.label, figures, spec.note);
+    }
+    ratio_line(&nic);
     println!("-- system calls from ring 3, in turn:");
     row("ring-3 floor: int -> iretd-only DPL 3 gate", &rows.user_floor, "the ring change alone");
     row("syscall: getpid from ring 3", &rows.getpid, "the null system call");
@@ -969,17 +988,20 @@ fn report(
     ] {
         println!("bench: {name} {unit_word}={}", median(figures));
     }
+    for (spec, figures) in rows.nic.table(&nic_parts) {
+        println!("bench: {} {unit_word}={}", spec.key, median(figures));
+    }
     println!("bench: boot {unit_word}={boot_cycles}");
     println!("bench: boot_us={boot_us}");
     println!("bench: tsc_hz={tsc_hz}");
-    let all = [&dispatch, &classic, &keypress, &serial, &syscall, &switch, &timer];
+    let all = [&dispatch, &classic, &keypress, &serial, &nic, &syscall, &switch, &timer];
     for c in all {
         match c.spread {
             Some(s) => println!("bench: {}={s}", c.name),
             None => println!("bench: {}=none", c.name),
         }
     }
-    breakdowns(rows, &keypress_parts, &switch_parts);
+    breakdowns(rows, &keypress_parts, &switch_parts, &nic_parts);
     if bench.instructions {
         // Instruction counts are not costs: the targets are about cycles.
         println!("bench: targets: judged in cycles only (make bench)");
@@ -996,7 +1018,7 @@ fn report(
 
 /// Where each missed ratio's cycles beyond its parts go (medians; `rest`
 /// is what no row explains). Not targets: reading aids for the README.
-fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures) {
+fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures, nic_parts: &Figures) {
     let m = median;
     let rest = |total: u64, parts: &[u64]| total.saturating_sub(parts.iter().sum());
     let (parts, decode, keypress) = (m(keypress_parts), m(&rows.decode), m(&rows.keypress));
@@ -1016,6 +1038,16 @@ fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures) {
         "bench: switch breakdown: parts={parts} fpu_swap={fpu} syscall_path={kernel_entry} \
          rest={} (sum {switch})",
         rest(switch, &[parts, fpu, kernel_entry])
+    );
+    // The datagram: its parts, the kernel's top half beyond the floor's
+    // (stub, dispatcher, on_irq), smoltcp's poll, and the rest: the
+    // switch to the reader and its socket call (copies, the way back).
+    let (parts, path, stack) = (m(nic_parts), m(&rows.nic.path), m(&rows.nic.stack));
+    let top_half = m(&rows.nic.irq11_path).saturating_sub(m(&rows.nic.irq11_floor));
+    println!(
+        "bench: nic breakdown: parts={parts} top_half={top_half} stack={stack} rest={} (sum \
+         {path})",
+        rest(path, &[parts, top_half, stack])
     );
 }
 
@@ -1046,6 +1078,22 @@ fn steps(rows: &Rows) {
     );
     step("a whole key press", m(&rows.keypress), "keypress");
     step("a byte received on COM1, IRQ 4 to its echo", m(&rows.serial_echo), "serial");
+    let nic = &rows.nic;
+    step("a UDP datagram, IRQ 11 to recvfrom's return", m(&nic.path), "udp");
+    step("  the least IRQ 11 handler (ICR, EOI x2, iretd)", m(&nic.irq11_floor), "irq11 floor");
+    step(
+        "  the kernel's top half beyond that",
+        m(&nic.irq11_path) - m(&nic.irq11_floor),
+        "irq11 path - irq11 floor",
+    );
+    step("  copying the payload once", m(&nic.copy), "payload copy");
+    step("  iretd to ring 3", m(&nic.ring3_return), "ring-3 return");
+    step("  smoltcp's poll: the datagram into its socket", m(&nic.stack), "stack");
+    step(
+        "  the rest: switch to the reader, its socket call",
+        m(&nic.path) - m(&nic.irq11_path) - m(&nic.stack) - m(&nic.copy) - m(&nic.ring3_return),
+        "udp - irq11 path - stack - copy - return",
+    );
     step("ring 3: int + iretd through a DPL 3 gate", m(&rows.user_floor), "ring-3 floor");
     step(
         "getpid beyond the ring change",
