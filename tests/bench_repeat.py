@@ -18,7 +18,7 @@ import sys
 
 HEADLINE = ("dispatch/floor", "keypress/parts", "serial/parts", "syscall/user_floor", "switch/parts",
             "timer_8/timer_1")
-OTHER = ("classic/floor",)
+OTHER = ("classic/floor", "nic/parts")
 LIMIT = 5.0  # percent
 
 

@@ -9,7 +9,7 @@ that asserted them would fail at random. What it does check:
   operation includes its floor, so below 1 is a broken measurement;
 - under -icount the TSC counts instructions, so every slice gives the same
   count (each spread is one value), and the floor, `int` + `iretd`, is
-  exactly 2 instructions;
+  exactly 2 instructions, and the return to ring 3 alone (iretd) exactly 1;
 - bench=icount without -icount refuses to print a table: its check of the
   TSC fails, with the reason.
 """
@@ -23,9 +23,10 @@ FIGURES = ("floor", "dispatch", "classic_stub", "pic_eoi", "kbd_data_in", "keypr
            "uart_lsr_in", "uart_data_out", "vga_cell", "keypress_parts", "irq1_path", "decode",
            "user_floor", "syscall_getpid", "syscall_write", "switch_floor", "switch", "mov_cr3", "switch_parts",
            "segment_loads", "fpu_swap", "serial_echo", "irq4_floor", "uart_data_loop", "serial_parts",
-           "timer_1", "timer_8", "boot")
+           "timer_1", "timer_8", "nic_recvfrom", "irq11_floor", "payload_copy", "ring3_return", "nic_parts",
+           "irq11_path", "nic_stack", "boot")
 # Ratios against a floor or the sum of parts: never below 1.
-FLOOR_RATIOS = ("dispatch/floor", "classic/floor", "keypress/parts", "serial/parts",
+FLOOR_RATIOS = ("dispatch/floor", "classic/floor", "keypress/parts", "serial/parts", "nic/parts",
                 "syscall/user_floor", "switch/parts")
 # The timer's growth: 1 process ready against 8. Around 1 either way.
 OTHER_RATIOS = ("timer_8/timer_1",)
@@ -35,7 +36,10 @@ TABLE_ROWS = ("floor:", "dispatch:", "classic stub:", "port: PIC EOI", "port: i8
               "serial: byte in -> IRQ 4", "  irq4 floor:", "  port: UART data, looped back",
               "ring-3 floor:", "syscall: getpid", "  write(1, &byte, 1)", "switch:", "  ring-3 floor (again", "  mov cr3",
               "  = parts: ring-3 floor", "  DS, ES loaded", "  FXSAVE + FXRSTOR",
-              "timer: one PIT tick, 1", "timer: one PIT tick, 8", "boot:")
+              "timer: one PIT tick, 1", "timer: one PIT tick, 8",
+              "udp: e1000 IRQ 11 -> recvfrom", "  irq11 floor:", "  memory: copy of the 64-byte payload",
+              "  ring-3 return: iretd to ring 3", "  = parts: sum of the three above", "  irq11 path:",
+              "  stack: smoltcp poll", "boot:")
 ICOUNT = ("-icount", "shift=0,sleep=off")
 RATIO_LINE = r"^bench: %s=(\d+)\.(\d\d) spread=(\d+)\.(\d\d)\.\.(\d+)\.(\d\d)$"
 
@@ -101,7 +105,9 @@ def stage_bench(r):
                 and re.search(r"^bench: keypress breakdown: parts=\d+ decode=\d+ rest=\d+ \(sum \d+\)$",
                               out, re.M) is not None
                 and re.search(r"^bench: switch breakdown: parts=\d+ fpu_swap=\d+ syscall_path=\d+ rest=\d+ "
-                              r"\(sum \d+\)$", out, re.M) is not None, q.diagnosis())
+                              r"\(sum \d+\)$", out, re.M) is not None
+                and re.search(r"^bench: nic breakdown: parts=\d+ top_half=\d+ stack=\d+ rest=\d+ \(sum \d+\)$", out, re.M)
+                is not None, q.diagnosis())
     finally:
         q.stop()
 
@@ -120,6 +126,8 @@ def stage_bench(r):
                 found and not uneven, "%r\n%s" % (uneven, q.diagnosis()))
         r.check("bench icount: the floor, int + iretd, is 2 instructions",
                 re.search(r"^bench: floor instructions=2$", out, re.M) is not None, q.diagnosis())
+        r.check("bench icount: the return to ring 3 alone is 1 instruction (the iretd)",
+                re.search(r"^bench: ring3_return instructions=1$", out, re.M) is not None, q.diagnosis())
         r.check("bench icount: the path step by step is printed",
                 "== the path step by step: instructions executed (exact under -icount) ==" in out
                 and re.search(r"^int \+ iretd: the floor +2  floor$", out, re.M) is not None, q.diagnosis())

@@ -5,7 +5,11 @@
 //! `bench=icount` on the command line; src/main.rs calls `run` right
 //! after `kernel: ready`. Every figure is per operation, the overhead of
 //! the measuring loop subtracted. The arithmetic is in src/bench/stats.rs,
-//! host-tested.
+//! host-tested; the measuring machinery (timed loops, medians, the
+//! side-by-side schedule) in src/bench/timing.rs; the benchmark's IDT
+//! copy in src/bench/idt_copy.rs; starting and reading the ring-3
+//! programs in src/bench/program.rs. This file holds the run, the older
+//! groups and the report; the network card's group is src/bench/nic.rs.
 //!
 //! **Side by side.** The rows are measured in groups, and the rows of a
 //! group take turns: one warm-up batch (TCG translates the code), then
@@ -38,6 +42,11 @@
 //!   `sched_yield` (a context switch each), next to a `mov cr3` row.
 //! - timer: one real PIT tick (pending at the PIC, then `sti`) taken in
 //!   the idle context with 1 and with 8 processes ready in the table.
+//! - a UDP datagram (src/bench/nic.rs): the e1000, in PHY loopback, sends
+//!   itself a datagram; from IRQ 11 to the return of `recvfrom` in a
+//!   ring-3 program blocked in it. Its parts: a bare IRQ 11 (ICR read, EOI
+//!   to both 8259s), one copy of the payload, `iretd` to ring 3. Also the
+//!   kernel's IRQ 11 path alone and smoltcp's poll alone.
 //!
 //! **Boot**: TSC at `_start` (boot/boot.s) to TSC when `run` is entered,
 //! right after the `kernel: ready` line; converted to guest time with a
@@ -53,39 +62,37 @@
 //! instruction.
 //!
 //! The floor and classic gates live on spare vectors of a *copy* of the
-//! live IDT, loaded only while the benchmark runs: the kernel's own table
-//! is never written, and the copy's other gates are the live ones byte
-//! for byte, so the dispatch, keyboard and timer rows go through exactly
-//! the gates the kernel uses.
+//! live IDT (src/bench/idt_copy.rs), loaded only while the benchmark
+//! runs: the kernel's own table is never written, and the copy's other
+//! gates are the live ones byte for byte, so the dispatch, keyboard,
+//! timer and network rows go through exactly the gates the kernel uses.
 //!
 //! The UART-write, keypress and write rows really write to COM1 (that is
 //! their cost): the rows of '.', 'a' and 's' in the output are those
 //! bytes. Under QEMU with isa-debug-exit the kernel powers off when done
 //! (status 33 when every row was measured, 35 if one could not be).
 
-use core::arch::asm;
-use core::cell::UnsafeCell;
-use core::mem::size_of;
-use x86::dtables::{lidt, sidt, DescriptorTablePointer};
+use x86::dtables::lidt;
 
+use super::idt_copy::{install_bench_idt, FLOOR_VECTOR};
+use super::nic::{self, NicRows};
+use super::program::{Block, Program};
 use super::stats::{self, Figures, Hundredths, Spread, Summary, BATCHES, FIGURES, SLICES};
-use super::stubs::{self, UserBench, CLASSIC_VECTOR, USER_FLOOR_VECTOR};
+use super::stubs::{self, UserBench, CLASSIC_VECTOR};
+use super::timing::{
+    bare_irq_batch, interleave, median_of_iterations, minus_overhead, overhead, timed_delivery,
+    timed_loop, timed_nothing, wait_until, Batch, Failure, Row,
+};
 use crate::boot::cmdline::Bench;
-use crate::cpu::idt::{self, Gate, GateType, Idt, Ring, NUM_VECTORS};
 use crate::cpu::{self, fpu, gdt};
 use crate::dev::{debug_exit, i8042, pic, pit, uart, vga};
-use crate::interrupt::counters::count;
 use crate::interrupt::vectors::irq_vector;
 use crate::interrupt::{self, TrapFrame};
-use crate::mm::DirectMap;
 use crate::terminal::keys::{set1, Decoder, Key};
 use crate::terminal::{Input, INPUT};
-use crate::user::layout::FLAT_BASE;
 use crate::user::syscall::numbers::{SYS_GETPID, SYS_SCHED_YIELD, SYS_WRITE};
-use crate::{console, print, println, sched, terminal, user};
+use crate::{console, print, println, terminal};
 
-/// Vector of the `iretd`-only gate (in the benchmark's IDT copy only).
-const FLOOR_VECTOR: u8 = 0x40;
 /// Vector the dispatch row raises: the kernel's own stub for it.
 const DISPATCH_VECTOR: u8 = 0x42;
 
@@ -100,8 +107,6 @@ const VGA_LAST_CELL: u32 = (vga::TEXT_BUFFER + (vga::BUFFER_CELLS - 1) * 2) as u
 const KEYPRESS_LETTER: u8 = b'a';
 /// PIT ticks the TSC calibration counts (at pit::MAX_HZ: 50 ms).
 const CALIBRATION_TICKS: u64 = 500;
-/// Spins before a wait for an interrupt is declared lost.
-const WAIT_LIMIT: u32 = 50_000_000;
 /// Processes ready in the table for the timer rows: 1, and this many.
 const MANY_READY: usize = 8;
 /// The context-switch row runs this many times fewer iterations (each is
@@ -133,106 +138,6 @@ const TIMER_GROWTH_TARGET: u64 = 105;
 unsafe extern "C" {
     /// TSC at the first instruction of `_start`, stored by boot/boot.s.
     static boot_tsc: u64;
-}
-
-/// Cycles of `elapsed` RDTSC pairs; EDX:EAX halves to one number.
-fn tsc(low: u32, high: u32) -> u64 {
-    u64::from(high) << 32 | u64::from(low)
-}
-
-/// Runs the instruction(s) `$body` `$n` times (`$n` >= 1) in a
-/// `dec ecx; jnz` loop between two RDTSCs and gives the elapsed cycles.
-/// `$setup` runs once after the first RDTSC; extra operands follow.
-/// Only EAX, ECX, EDX and two scratch registers are touched by the loop
-/// itself; `$body` may use EAX and EDX freely (both are outputs).
-macro_rules! timed_loop {
-    ($n:expr, $setup:literal, $body:literal $(, $($operands:tt)*)?) => {{
-        let (start_low, start_high, end_low, end_high): (u32, u32, u32, u32);
-        // SAFETY: every call site names what its `$body` does and why that
-        // is harmless (an `int` to a gate that returns with all registers
-        // intact, a port access with no lasting effect, a store to an
-        // off-screen VGA cell); the loop's own registers are declared.
-        unsafe {
-            asm!(
-                "rdtsc",
-                "mov {start_low}, eax",
-                "mov {start_high}, edx",
-                $setup,
-                "2:",
-                $body,
-                "dec ecx",
-                "jnz 2b",
-                "rdtsc",
-                $($($operands)*,)?
-                start_low = out(reg) start_low,
-                start_high = out(reg) start_high,
-                inout("ecx") $n => _,
-                out("eax") end_low,
-                out("edx") end_high,
-            )
-        };
-        tsc(end_low, end_high) - tsc(start_low, start_high)
-    }};
-}
-
-/// Why a row could not be measured.
-type Failure = &'static str;
-
-/// One batch of a row: its figure for one iteration.
-type Batch = Result<u64, Failure>;
-
-/// A loop batch's figure: `elapsed` cycles of `n` iterations, less the
-/// same loop without the operation, per iteration.
-fn minus_overhead(n: u32, elapsed: u64) -> u64 {
-    stats::per_iteration(elapsed, overhead(n), n)
-}
-
-/// Where the device rows keep one figure per iteration (interrupts are
-/// off, or only handlers that never touch it run, while it is held).
-static SAMPLES: spin::Mutex<[u64; stats::MAX_SAMPLES]> = spin::Mutex::new([0; stats::MAX_SAMPLES]);
-
-/// A device batch's figure: the median of `n` iterations (at most
-/// MAX_SAMPLES), each timed on its own by `sample`. A row that waits for
-/// an interrupt per iteration takes a few thousand cycles each time, and
-/// one stolen by the host (a preempted QEMU thread: milliseconds) would
-/// weigh more than all the others in a mean; in the median it is one of
-/// many.
-fn median_of_iterations(n: u32, mut sample: impl FnMut() -> Result<u64, Failure>) -> Batch {
-    let mut samples = SAMPLES.lock();
-    let samples = &mut samples[..(n as usize).min(stats::MAX_SAMPLES)];
-    for slot in samples.iter_mut() {
-        *slot = sample()?;
-    }
-    Ok(Summary::of(samples).median)
-}
-
-/// A row of a group: its iterations per batch, and how to run a batch.
-struct Row<'a> {
-    iterations: u32,
-    batch: &'a mut dyn FnMut(u32) -> Batch,
-}
-
-/// Runs the rows of one group in turn: a warm-up batch each, then
-/// BATCHES batches each, every batch cut into SLICES slices, and the
-/// rows' slices alternate (floor, dispatch, classic, floor, dispatch,
-/// ...). Writes every row's figure slice by slice into `figures`, so
-/// that figure i of two rows were measured next to each other and a
-/// ratio can be taken slice by slice: what the host does to one slice
-/// (a slower second, another VM's turn on the CPU) it does to its
-/// neighbour too, or the slice is one of the few a median leaves out.
-fn interleave<const R: usize>(
-    mut rows: [Row<'_>; R],
-    mut figures: [&mut Figures; R],
-) -> Result<(), Failure> {
-    for row in rows.iter_mut() {
-        (row.batch)(row.iterations)?;
-    }
-    for slice in 0..stats::FIGURES {
-        for (row, figures) in rows.iter_mut().zip(figures.iter_mut()) {
-            figures[slice] = (row.batch)(stats::slice_iterations(row.iterations))?;
-        }
-    }
-    Ok(())
 }
 
 /// The empty handler of the dispatch and classic rows.
@@ -271,11 +176,12 @@ struct Rows {
     serial_lsr_in: Figures,
     uart_data_loop: Figures,
     serial_vga_cell: Figures,
+    nic: NicRows,
 }
 
 impl Rows {
-    // SAFETY: every field is an array of integers, for which all zero
-    // bytes are a valid value.
+    // SAFETY: every field is an array of integers (or a struct of them),
+    // for which all zero bytes are a valid value.
     const EMPTY: Rows = unsafe { core::mem::zeroed() };
 
     /// The keypress path's unavoidable parts, slice by slice: a real IRQ 1
@@ -398,57 +304,6 @@ fn check_icount(bench: Bench) -> Result<(), Failure> {
     }
 }
 
-/// The copy. Written only by this module with interrupts off: filled
-/// before it is loaded, and later single gates with `set_gate`. The CPU
-/// reads a gate only when it delivers through it, which cannot happen
-/// while interrupts are off and no `int` is executing.
-struct BenchIdt(UnsafeCell<Idt>);
-// SAFETY: see above: one writer, never concurrent with a reader.
-unsafe impl Sync for BenchIdt {}
-
-/// Replaces one gate of the benchmark's IDT (loaded or not); returns the
-/// old one. Interrupts must be off.
-fn set_gate(vector: u8, gate: Gate) -> Gate {
-    assert!(!cpu::interrupts_enabled());
-    // SAFETY: in bounds; no reference into BENCH_IDT is held across this
-    // call, and the CPU cannot be reading the gate (see BenchIdt).
-    unsafe {
-        let slot = (*BENCH_IDT.0.get()).0.as_mut_ptr().add(usize::from(vector));
-        core::ptr::replace(slot, gate)
-    }
-}
-static BENCH_IDT: BenchIdt = BenchIdt(UnsafeCell::new(Idt([Gate::MISSING; NUM_VECTORS])));
-
-/// Loads a copy of the live IDT whose FLOOR_VECTOR and CLASSIC_VECTOR
-/// gates lead to src/bench/stubs.rs. Returns the live table's pointer,
-/// for putting it back. Interrupts must be off.
-fn install_bench_idt() -> DescriptorTablePointer<Gate> {
-    let mut live = DescriptorTablePointer::<Gate> { limit: 0, base: core::ptr::null() };
-    // SAFETY: sidt only stores IDTR into `live`.
-    unsafe { sidt(&mut live) };
-    let (base, limit) = (live.base, live.limit);
-    assert_eq!(limit, idt::IDT_LIMIT, "the live IDT has 256 gates");
-    // SAFETY: IDTR points at the kernel's 'static 256-gate table (checked
-    // above), which nothing writes while this reads it.
-    let live_gates = unsafe { core::slice::from_raw_parts(base, NUM_VECTORS) };
-    // SAFETY: nobody else holds a reference into BENCH_IDT: it is not
-    // loaded yet, and `run` (the only caller) runs once per boot.
-    let copy = unsafe { &mut *BENCH_IDT.0.get() };
-    copy.0.copy_from_slice(live_gates);
-    copy.0[usize::from(FLOOR_VECTOR)] =
-        Gate::new(stubs::iret_gate(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel);
-    copy.0[usize::from(CLASSIC_VECTOR)] =
-        Gate::new(stubs::classic_stub(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel);
-    // DPL 3, like the system-call gate: ring 3 may name this vector.
-    copy.0[usize::from(USER_FLOOR_VECTOR)] =
-        Gate::new(stubs::iret_gate(), gdt::KERNEL_CODE, GateType::Interrupt32, Ring::User);
-    // SAFETY: every gate of the copy leads where the live one does, except
-    // the two above, which lead to complete handlers; the copy is a static
-    // that is no longer written.
-    unsafe { idt::load(&*BENCH_IDT.0.get()) };
-    live
-}
-
 /// Every group in turn. Each writes its rows' figures where it is told
 /// (into ROWS: a group's figures are too big to pass back on the stack).
 fn measure_all(r: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
@@ -489,7 +344,8 @@ fn measure_all(r: &mut Rows, n: u32, device_n: u32) -> Result<(), Failure> {
             &mut r.uart_data_loop,
             &mut r.serial_vga_cell,
         ],
-    )
+    )?;
+    nic::measure(n, device_n, &mut r.nic)
 }
 
 /// Interrupt entry: floor, dispatch and classic stub in turn, and the two
@@ -623,43 +479,6 @@ fn measure_keypress(n: u32, device_n: u32, out: [&mut Figures; 7]) -> Result<(),
     result
 }
 
-/// The floor of a hardware IRQ: `raise` makes the device request it
-/// (interrupts off), and it is delivered through the 8259 to `handler`, an
-/// assembly handler of src/bench/stubs.rs that does only what any handler
-/// of that device must (take the byte, EOI) and counts in `count`. Its
-/// gate replaces the kernel's on `vector` for the batch.
-fn bare_irq_batch(
-    n: u32,
-    vector: u8,
-    handler: u32,
-    count: fn() -> u32,
-    raise: impl Fn(),
-    lost: Failure,
-) -> Batch {
-    let kernel_gate =
-        set_gate(vector, Gate::new(handler, gdt::KERNEL_CODE, GateType::Interrupt32, Ring::Kernel));
-    let figure = median_of_iterations(n, || {
-        raise();
-        let before = count();
-        let start = cpu::rdtsc();
-        cpu::enable_interrupts();
-        let arrived = wait_until(|| count() != before);
-        cpu::disable_interrupts();
-        let path = cpu::rdtsc() - start;
-        if !arrived {
-            return Err(lost);
-        }
-        let before = count();
-        let start = cpu::rdtsc();
-        cpu::enable_interrupts();
-        let _ = wait_until(|| count() == before);
-        cpu::disable_interrupts();
-        Ok(path.saturating_sub(cpu::rdtsc() - start))
-    });
-    set_gate(vector, kernel_gate);
-    figure
-}
-
 /// One LSR read per iteration: the poll before each echoed byte.
 fn lsr_batch(n: u32) -> Batch {
     // SAFETY (timed_loop): reading the LSR only reports the UART's state.
@@ -693,7 +512,7 @@ fn measure_ring3(
     syscall_out: [&mut Figures; 4],
     switch_out: [&mut Figures; 4],
 ) -> Result<(), Failure> {
-    let program = Program::new();
+    let program = Program::<UserBench>::new(stubs::user_syscalls());
     // Only system calls and the floor gate in ring 3: park the timer.
     pic::mask(pit::IRQ);
     let call = |number| UserBench { number, byte: u32::from(SYSCALL_BYTE), ..UserBench::default() };
@@ -770,37 +589,14 @@ fn measure_ring3(
     switches
 }
 
-/// The ring-3 timing program of src/bench/stubs.rs.
-struct Program {
-    code: &'static [u8],
-    /// Where its `UserBench` block starts.
-    data_at: usize,
-}
+// SAFETY: UserBench (src/bench/stubs.rs) is repr(C), integers only.
+unsafe impl Block for UserBench {}
 
-impl Program {
-    fn new() -> Program {
-        let (code, data_at) = stubs::user_syscalls();
-        Program { code, data_at }
-    }
-
-    /// Starts a copy of the program with `block` as its parameters, as a
-    /// process whose memory the kernel keeps after it ends (`collect`).
-    fn start(&self, block: UserBench, name: &str) -> Result<u32, Failure> {
-        let mut image = [0u8; 512];
-        let image = &mut image[..self.code.len()];
-        image.copy_from_slice(self.code);
-        // SAFETY: data_at + size_of::<UserBench>() <= image.len(): the
-        // block is the program's last bytes (src/bench/stubs.rs).
-        unsafe { image.as_mut_ptr().add(self.data_at).cast::<UserBench>().write_unaligned(block) };
-        let pid = user::start(image, &[name]).map_err(|_| "ring 3: cannot start the program")?;
-        sched::keep(pid);
-        Ok(pid)
-    }
-
-    /// Runs `copies` copies of the program at once, each `n` iterations
-    /// of `block`'s loop, as processes; gives the first copy's timed and
-    /// empty loop. Every copy must exit(0) and its last call's result
-    /// pass `ok`.
+impl Program<UserBench> {
+    /// Runs `copies` copies of the ring-3 timing program at once, each
+    /// `n` iterations of `block`'s loop, as processes; gives the first
+    /// copy's timed and empty loop. Every copy must exit(0) and its last
+    /// call's result pass `ok`.
     fn batch(&self, block: UserBench, n: u32, copies: usize, ok: fn(u32) -> bool) -> Batch {
         let mut pids = [0u32; 2];
         for pid in pids.iter_mut().take(copies) {
@@ -808,7 +604,7 @@ impl Program {
         }
         let mut first = None;
         for &pid in pids.iter().take(copies) {
-            let out = self.collect(pid)?;
+            let out = self.collect(pid, &mut [])?;
             if !ok(out.result) {
                 return Err("ring 3: a system call returned the wrong value");
             }
@@ -817,26 +613,6 @@ impl Program {
         let out = first.ok_or("ring 3: no copy ran")?;
         let (timed, empty) = (out.timed_end - out.timed_start, out.empty_end - out.empty_start);
         Ok(stats::per_iteration(timed, empty, n))
-    }
-
-    /// Runs processes until `pid` has ended; its data block.
-    /// Interrupts are off on return, as every batch expects (collect
-    /// turns them on to let the processes run).
-    fn collect(&self, pid: u32) -> Result<UserBench, Failure> {
-        let block = sched::collect(pid, |p| {
-            let mut block = [0u8; size_of::<UserBench>()];
-            let space = p.space.as_ref().ok_or("ring 3: the program has no memory")?;
-            space
-                .read(&mut DirectMap, FLAT_BASE + self.data_at as u32, &mut block)
-                .map_err(|_| "ring 3: the program's data block is gone")?;
-            if p.exit != Some(sched::Exit::Exited(0)) {
-                return Err("ring 3: the benchmark program did not exit(0)");
-            }
-            // SAFETY: UserBench is plain integer fields, any bytes are valid.
-            Ok(unsafe { block.as_ptr().cast::<UserBench>().read_unaligned() })
-        });
-        cpu::disable_interrupts();
-        block
     }
 }
 
@@ -850,7 +626,7 @@ fn measure_timer(n: u32, out: [&mut Figures; 2]) -> Result<(), Failure> {
     // `n` / 10,000 s rather than `n` / 100 s. `run` restores the rate.
     let (divisor, _) = pit::divisor_for(pit::MAX_HZ).expect("MAX_HZ is a valid rate");
     pit::start(divisor);
-    let program = Program::new();
+    let program = Program::<UserBench>::new(stubs::user_syscalls());
     let with_ready = |ready: usize, n: u32| -> Batch {
         let mut pids = [0u32; MANY_READY];
         for pid in pids.iter_mut().take(ready) {
@@ -868,7 +644,7 @@ fn measure_timer(n: u32, out: [&mut Figures; 2]) -> Result<(), Failure> {
             Ok(path.saturating_sub(timed_nothing(vector)))
         });
         for &pid in pids.iter().take(ready) {
-            program.collect(pid)?;
+            program.collect(pid, &mut [])?;
         }
         figure
     };
@@ -988,46 +764,9 @@ fn port_write(port: u16, value: u8) {
     unsafe { x86::io::outb(port, value) }
 }
 
-/// The measuring loop alone: what every row subtracts.
-fn overhead(n: u32) -> u64 {
-    timed_loop!(n, "", "")
-}
-
-/// Cycles from `sti` until an IRQ pending on `vector` has been delivered
-/// and then `then` has run, with interrupts off again (before `then`, so
-/// that no interrupt `then` causes, as the looped-back echo of a received
-/// byte does, lands in the window); None if the IRQ never arrived.
-fn timed_delivery(vector: u8, then: impl FnOnce()) -> Option<u64> {
-    let before = count(vector);
-    let start = cpu::rdtsc();
-    cpu::enable_interrupts(); // the IRQ is taken right after the next instruction
-    let arrived = wait_until(|| count(vector) != before);
-    cpu::disable_interrupts();
-    then();
-    let cycles = cpu::rdtsc() - start;
-    arrived.then_some(cycles)
-}
-
-/// The same brackets as `timed_delivery` with nothing pending: what the
-/// clock itself costs, subtracted from each delivery.
-fn timed_nothing(vector: u8) -> u64 {
-    let before = count(vector);
-    let start = cpu::rdtsc();
-    cpu::enable_interrupts();
-    let _ = wait_until(|| count(vector) == before);
-    cpu::disable_interrupts();
-    cpu::rdtsc() - start
-}
-
-/// Spins until `done` (true) or WAIT_LIMIT checks (false). When the
-/// interrupt waited for has already happened, that is one check.
-fn wait_until(done: impl Fn() -> bool) -> bool {
-    (0..WAIT_LIMIT).any(|_| done())
-}
-
 /// Whether IRQ 0 is requested at the master PIC (IRR bit 0).
 fn irq0_pending() -> bool {
-    pic::read_master_irr() & (1 << pit::IRQ) != 0
+    pic::is_requested(pit::IRQ)
 }
 
 /// TSC cycles per second, counted over CALIBRATION_TICKS ticks of the PIT
@@ -1130,6 +869,8 @@ fn report(
     let switch = ratio("switch/parts", &rows.switch, &switch_parts, Some(SWITCH_TARGET), true);
     let serial_parts = rows.serial_parts();
     let serial = ratio("serial/parts", &rows.serial_echo, &serial_parts, None, true);
+    let nic_parts = rows.nic.parts();
+    let nic = ratio("nic/parts", &rows.nic.path, &nic_parts, None, true);
     let timer =
         ratio("timer_8/timer_1", &rows.timer_many, &rows.timer_1, Some(TIMER_GROWTH_TARGET), false);
     let boot_us = stats::cycles_to_us(boot_cycles, tsc_hz);
@@ -1179,6 +920,15 @@ fn report(
     row("  memory: VGA text cell", &rows.serial_vga_cell, "part: the screen's echo");
     row("  = parts: sum of the four above", &serial_parts, "the unavoidable minimum");
     ratio_line(&serial);
+    println!(
+        "-- a UDP datagram to a process blocked in recvfrom, and its parts, in turn (e1000 in PHY \
+         loopback, {}-byte payload):",
+        nic::PAYLOAD
+    );
+    for (spec, figures) in rows.nic.table(&nic_parts) {
+        row(spec.label, figures, spec.note);
+    }
+    ratio_line(&nic);
     println!("-- system calls from ring 3, in turn:");
     row("ring-3 floor: int -> iretd-only DPL 3 gate", &rows.user_floor, "the ring change alone");
     row("syscall: getpid from ring 3", &rows.getpid, "the null system call");
@@ -1238,17 +988,20 @@ fn report(
     ] {
         println!("bench: {name} {unit_word}={}", median(figures));
     }
+    for (spec, figures) in rows.nic.table(&nic_parts) {
+        println!("bench: {} {unit_word}={}", spec.key, median(figures));
+    }
     println!("bench: boot {unit_word}={boot_cycles}");
     println!("bench: boot_us={boot_us}");
     println!("bench: tsc_hz={tsc_hz}");
-    let all = [&dispatch, &classic, &keypress, &serial, &syscall, &switch, &timer];
+    let all = [&dispatch, &classic, &keypress, &serial, &nic, &syscall, &switch, &timer];
     for c in all {
         match c.spread {
             Some(s) => println!("bench: {}={s}", c.name),
             None => println!("bench: {}=none", c.name),
         }
     }
-    breakdowns(rows, &keypress_parts, &switch_parts);
+    breakdowns(rows, &keypress_parts, &switch_parts, &nic_parts);
     if bench.instructions {
         // Instruction counts are not costs: the targets are about cycles.
         println!("bench: targets: judged in cycles only (make bench)");
@@ -1265,7 +1018,7 @@ fn report(
 
 /// Where each missed ratio's cycles beyond its parts go (medians; `rest`
 /// is what no row explains). Not targets: reading aids for the README.
-fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures) {
+fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures, nic_parts: &Figures) {
     let m = median;
     let rest = |total: u64, parts: &[u64]| total.saturating_sub(parts.iter().sum());
     let (parts, decode, keypress) = (m(keypress_parts), m(&rows.decode), m(&rows.keypress));
@@ -1285,6 +1038,16 @@ fn breakdowns(rows: &Rows, keypress_parts: &Figures, switch_parts: &Figures) {
         "bench: switch breakdown: parts={parts} fpu_swap={fpu} syscall_path={kernel_entry} \
          rest={} (sum {switch})",
         rest(switch, &[parts, fpu, kernel_entry])
+    );
+    // The datagram: its parts, the kernel's top half beyond the floor's
+    // (stub, dispatcher, on_irq), smoltcp's poll, and the rest: the
+    // switch to the reader and its socket call (copies, the way back).
+    let (parts, path, stack) = (m(nic_parts), m(&rows.nic.path), m(&rows.nic.stack));
+    let top_half = m(&rows.nic.irq11_path).saturating_sub(m(&rows.nic.irq11_floor));
+    println!(
+        "bench: nic breakdown: parts={parts} top_half={top_half} stack={stack} rest={} (sum \
+         {path})",
+        rest(path, &[parts, top_half, stack])
     );
 }
 
@@ -1315,6 +1078,22 @@ fn steps(rows: &Rows) {
     );
     step("a whole key press", m(&rows.keypress), "keypress");
     step("a byte received on COM1, IRQ 4 to its echo", m(&rows.serial_echo), "serial");
+    let nic = &rows.nic;
+    step("a UDP datagram, IRQ 11 to recvfrom's return", m(&nic.path), "udp");
+    step("  the least IRQ 11 handler (ICR, EOI x2, iretd)", m(&nic.irq11_floor), "irq11 floor");
+    step(
+        "  the kernel's top half beyond that",
+        m(&nic.irq11_path) - m(&nic.irq11_floor),
+        "irq11 path - irq11 floor",
+    );
+    step("  copying the payload once", m(&nic.copy), "payload copy");
+    step("  iretd to ring 3", m(&nic.ring3_return), "ring-3 return");
+    step("  smoltcp's poll: the datagram into its socket", m(&nic.stack), "stack");
+    step(
+        "  the rest: switch to the reader, its socket call",
+        m(&nic.path) - m(&nic.irq11_path) - m(&nic.stack) - m(&nic.copy) - m(&nic.ring3_return),
+        "udp - irq11 path - stack - copy - return",
+    );
     step("ring 3: int + iretd through a DPL 3 gate", m(&rows.user_floor), "ring-3 floor");
     step(
         "getpid beyond the ring change",

@@ -1,7 +1,8 @@
 //! The two extra interrupt handlers `make bench` compares the kernel's
 //! real entry path with (src/interrupt/stubs.rs): the machine's floor and the
-//! classic tutorial stub. Nothing else in the kernel uses them; src/bench/measure.rs
-//! points two spare vectors of its own copy of the IDT at them.
+//! classic tutorial stub. Nothing else in the kernel uses them;
+//! src/bench/idt_copy.rs points spare vectors of its own copy of the IDT
+//! at them.
 //!
 //! - `bench_iret_gate` is only `iretd`: what `int n` + `iretd` cost on
 //!   this CPU with no work at all. No real handler can be cheaper.

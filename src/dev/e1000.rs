@@ -50,8 +50,13 @@ pub mod reg {
     pub const STATUS: u32 = 0x0008;
     /// EEPROM read: start a read of a word, and its result (I/O).
     pub const EERD: u32 = 0x0014;
+    /// MDI control: reads and writes the PHY's registers (I/O).
+    pub const MDIC: u32 = 0x0020;
     /// Interrupt cause read (I): which causes happened. Reading clears it.
     pub const ICR: u32 = 0x00C0;
+    /// Interrupt cause set (O): raises the causes written, as if they had
+    /// happened (the benchmark's bare IRQ 11 uses it).
+    pub const ICS: u32 = 0x00C8;
     /// Interrupt mask set (O): which causes raise the pin.
     pub const IMS: u32 = 0x00D0;
     /// Interrupt mask clear (O).
@@ -114,6 +119,41 @@ pub mod eerd {
     pub const DONE: u32 = 1 << 4;
     pub const ADDRESS_SHIFT: u32 = 8;
     pub const DATA_SHIFT: u32 = 16;
+}
+
+/// MDIC fields (8254x SDM 13.4.10): the PHY register's data, its number,
+/// the PHY's address, the operation; the card sets READY when done.
+pub mod mdic {
+    pub const DATA_MASK: u32 = 0xFFFF;
+    pub const REGISTER_SHIFT: u32 = 16;
+    pub const PHY_SHIFT: u32 = 21;
+    pub const OP_WRITE: u32 = 1 << 26;
+    pub const OP_READ: u32 = 2 << 26;
+    pub const READY: u32 = 1 << 28;
+    pub const ERROR: u32 = 1 << 30;
+    /// The 8254x's internal PHY answers at MDI address 1.
+    pub const INTERNAL_PHY: u32 = 1;
+}
+
+/// PHY registers (8254x SDM 13.5): the PHY control register, and its
+/// loopback bit, with which every frame the MAC transmits comes back into
+/// its own receive path instead of going on the wire.
+pub mod phy {
+    pub const CONTROL: u32 = 0;
+    pub const CONTROL_LOOPBACK: u16 = 1 << 14;
+}
+
+/// The MDIC value that reads PHY register `register`.
+pub const fn mdic_read(register: u32) -> u32 {
+    mdic::OP_READ | mdic::INTERNAL_PHY << mdic::PHY_SHIFT | register << mdic::REGISTER_SHIFT
+}
+
+/// The MDIC value that writes `value` into PHY register `register`.
+pub const fn mdic_write(register: u32, value: u16) -> u32 {
+    mdic::OP_WRITE
+        | mdic::INTERNAL_PHY << mdic::PHY_SHIFT
+        | register << mdic::REGISTER_SHIFT
+        | value as u32
 }
 
 /// Interrupt causes: the bits of ICR, IMS and IMC (8254x SDM 13.4.17).
@@ -337,6 +377,12 @@ mod hw {
         }
     }
 
+    /// The virtual address of ICR, for an interrupt handler written in
+    /// assembly (the benchmark's bare IRQ 11); 0 when there is no card.
+    pub fn icr_address() -> u32 {
+        ICR_ADDRESS.load(Ordering::Relaxed)
+    }
+
     /// A ring of descriptors and its buffers, in frames of their own:
     /// the descriptors at `descriptors` (virtual), buffer i at
     /// `buffers + i * BUFFER_BYTES` (physical `buffers_physical + ...`).
@@ -543,6 +589,39 @@ mod hw {
             self.regs.read(reg::STATUS) & status::LU != 0
         }
 
+        /// Raises interrupt causes by software (ICS): the card behaves as
+        /// if they had happened, and asserts its line if IMS lets them.
+        pub fn raise(&self, causes: u32) {
+            self.regs.write(reg::ICS, causes);
+        }
+
+        /// Turns the PHY's loopback on or off (PHY control bit 14, through
+        /// MDIC): while on, every frame transmitted is received by this
+        /// card itself, nothing reaches the wire. QEMU's model hands it to
+        /// its own receive path at once, inside the TDT write. None if the
+        /// PHY did not answer.
+        pub fn set_loopback(&mut self, on: bool) -> Option<()> {
+            let control = self.phy_access(mdic_read(phy::CONTROL))?;
+            let control =
+                if on { control | phy::CONTROL_LOOPBACK } else { control & !phy::CONTROL_LOOPBACK };
+            self.phy_access(mdic_write(phy::CONTROL, control)).map(|_| ())
+        }
+
+        /// One MDIC operation; the data it reads back.
+        fn phy_access(&mut self, command: u32) -> Option<u16> {
+            self.regs.write(reg::MDIC, command);
+            for _ in 0..100_000 {
+                let value = self.regs.read(reg::MDIC);
+                if value & mdic::ERROR != 0 {
+                    return None;
+                }
+                if value & mdic::READY != 0 {
+                    return Some((value & mdic::DATA_MASK) as u16);
+                }
+            }
+            None
+        }
+
         /// The card's own drop counters.
         pub fn card_counters(&mut self) -> CardCounters {
             self.sizes.undersize += self.regs.read(reg::RUC);
@@ -731,6 +810,16 @@ mod tests {
         assert!(tx_slot_free(3, 1, 4, true));
         // A slot the card has not finished is never reused.
         assert!(!tx_slot_free(1, 3, 4, false));
+    }
+
+    #[test]
+    fn phy_commands_have_the_manuals_layout() {
+        assert_eq!(reg::MDIC, 0x20);
+        assert_eq!(reg::ICS, 0xC8);
+        // Read PHY register 0 of PHY 1: op 10b, PHYADD 1, REGADD 0.
+        assert_eq!(mdic_read(phy::CONTROL), 0x0820_0000);
+        // Write 0x4140 (loopback, full duplex, 1000 Mb/s) into it.
+        assert_eq!(mdic_write(phy::CONTROL, 0x4140), 0x0420_4140);
     }
 
     #[test]

@@ -184,14 +184,16 @@ mod hw {
         }
     }
 
-    /// Reads the master's Interrupt Request Register: bit n set = IRQ n is
-    /// raised and waits to be delivered (the benchmark waits on it).
-    pub fn read_master_irr() -> u8 {
+    /// Whether IRQ `irq` is requested at its chip (its IRR bit is set):
+    /// raised and waiting to be delivered (the benchmark waits on it).
+    pub fn is_requested(irq: u8) -> bool {
+        let port = if irq < 8 { PIC1_COMMAND } else { PIC2_COMMAND };
         // SAFETY: OCW3 selects the IRR for the next read; no other effect.
-        unsafe {
-            outb(PIC1_COMMAND, OCW3_READ_IRR);
-            inb(PIC1_COMMAND)
-        }
+        let irr = unsafe {
+            outb(port, OCW3_READ_IRR);
+            inb(port)
+        };
+        irr & (1 << (irq % 8)) != 0
     }
 
     /// Sends the end-of-interrupt for a real IRQ: to the slave first for
