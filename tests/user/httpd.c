@@ -257,13 +257,7 @@ int main(int argc, char **argv)
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         fail("setsockopt SO_REUSEADDR");
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(port);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        fail("bind");
+    bind_any(fd, port);
     if (listen(fd, BACKLOG) < 0)
         fail("listen");
     printf("httpd: listening on tcp port %d, token %s\n", port, token);

@@ -7,8 +7,24 @@
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+/* Binds FD to PORT on every address of this host (INADDR_ANY), or
+   fails. */
+static void bind_any(int fd, int port)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_port = htons(port);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        fail("bind");
+}
+
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +61,19 @@ static int parse_port(const char *s)
     if (errno != 0 || end == s || *end != '\0' || port < 1 || port > 65535)
         return 0;
     return (int)port;
+}
+
+/* Binds FD to PORT on every address of this host (INADDR_ANY), or
+   fails. */
+static void bind_any(int fd, int port)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_port = htons(port);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        fail("bind");
 }
 
 #endif

@@ -90,13 +90,7 @@ int main(int argc, char **argv)
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
         fail("socket");
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(port);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        fail("bind");
+    bind_any(fd, port);
     printf("udpecho: listening on udp port %d\n", port);
 
     unsigned long datagrams = 0, bytes = 0;
